@@ -122,6 +122,79 @@ def _figure_groups(args, params):
     draw_groups(data.images, data.labels, groups, data.attributes, args.out, n_rows=4, caption=caption)
 
 
+# ---------------------------------------------------------------- Diff-AE stage (training, latents, Table 2)
+def _train_args(p):
+    p.add_argument("--prepared", required=True)
+    p.add_argument("--split", required=True)
+    p.add_argument("--out", required=True, help="model folder (final.pt, checkpoints/, metrics.csv)")
+
+
+@command("train-diffae", "train the diffusion autoencoder (semantic encoder + conditional DDIM, Diff-AE Eq. 6)")(
+    _train_args)
+def _train_diffae(args, params):
+    from diffae.train.stages import train_diffae
+
+    m = params.model
+    train_diffae(args.prepared, args.split, args.out, m.unet, m.encoder, params.diffusion, params.train.diffae,
+                 seed=params.seed, device=params.torch_device())
+
+
+@command("train-ddim", "train the unconditional DDIM baseline (same UNet without z)")(_train_args)
+def _train_ddim(args, params):
+    from diffae.train.stages import train_ddim
+
+    train_ddim(args.prepared, args.split, args.out, params.model.unet, params.diffusion, params.train.ddim,
+               seed=params.seed, device=params.torch_device())
+
+
+def _encode_args(p):
+    p.add_argument("--model", required=True, help="final.pt of a diffusion autoencoder")
+    p.add_argument("--prepared", required=True)
+    p.add_argument("--split", required=True)
+    p.add_argument("--out", required=True, help="latents .npz")
+    p.add_argument("--invert-n", type=int, default=0, help="also invert this many test images to x_T")
+
+
+@command("encode", "z_sem of every sample (+ normalisation statistics) and x_T of chosen test samples")(_encode_args)
+def _encode(args, params):
+    from diffae.eval.encode import encode_stage
+
+    encode_stage(args.model, args.prepared, args.split, args.out, batch_size=params.eval.recon.batch_size,
+                 invert_n=args.invert_n, invert_steps=params.diffusion.T_eval, device=params.torch_device())
+
+
+def _latent_args(p):
+    p.add_argument("--latents", required=True)
+    p.add_argument("--out", required=True)
+
+
+@command("train-latent-ddim", "train the latent DDIM on z-normalised z_sem (Diff-AE Eq. 9, Table 6)")(_latent_args)
+def _train_latent(args, params):
+    from diffae.train.stages import train_latent_ddim
+
+    train_latent_ddim(args.latents, args.out, params.model.latent, params.diffusion, params.train.latent_ddim,
+                      seed=params.seed, device=params.torch_device())
+
+
+def _recon_table_args(p):
+    p.add_argument("--diffae", required=True)
+    p.add_argument("--ddim", required=True)
+    p.add_argument("--prepared", required=True)
+    p.add_argument("--split", required=True)
+    p.add_argument("--out", required=True)
+
+
+@command("table-diffae-recon", "Diff-AE Table 2: SSIM/LPIPS/MSE at T=10..100 for DDIM, Diff-AE, random x_T")(
+    _recon_table_args)
+def _table_recon(args, params):
+    from diffae.report.diffae_table2 import build
+
+    r = params.eval.recon
+    build(args.diffae, args.ddim, args.prepared, args.split, args.out, params.diffusion.T_recon, r.n_images,
+          r.batch_size, r.seed, params.diffusion.clip_x0, params.metrics.weights_dir,
+          params.metrics.allow_random_weights and not params.is_paper, params.preset, params.torch_device())
+
+
 # ---------------------------------------------------------------- entry point
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="diffae", description=__doc__)

@@ -84,12 +84,100 @@ class MetricsConfig:
 
 
 @dataclass(frozen=True)
+class DiffusionConfig:
+    T: int
+    beta_schedule: str
+    T_eval: int
+    T_recon: tuple[int, ...]
+    clip_x0: bool
+
+
+@dataclass(frozen=True)
+class UNetConfig:
+    """Keyword arguments of diffae.nets.UNet (image_size and cond_dim come from data and encoder)."""
+    base_channels: int
+    channel_mult: tuple[int, ...]
+    num_res_blocks: int
+    attn_resolutions: tuple[int, ...]
+    dropout: float
+    num_heads: int
+    embed_channels: int
+    z_shift: bool
+
+
+@dataclass(frozen=True)
+class EncoderConfig:
+    """`kind` picks diffae.nets.build_encoder's class; the rest are its keyword arguments."""
+    kind: str
+    base_channels: int
+    channel_mult: tuple[int, ...]
+    num_res_blocks: int
+    attn_resolutions: tuple[int, ...]
+    z_dim: int
+
+
+@dataclass(frozen=True)
+class LatentConfig:
+    hidden: int
+    num_layers: int
+    beta_schedule: str
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    unet: UNetConfig
+    encoder: EncoderConfig
+    latent: LatentConfig
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Knobs of diffae.train.loop.LoopConfig for one stage (the seed comes from the top level)."""
+    steps: int
+    batch_size: int
+    lr: float
+    optimizer: str
+    weight_decay: float
+    ema_decay: float
+    grad_clip: float
+    ckpt_every: int
+    log_every: int
+    amp: bool
+    channels_last: bool
+    compile: bool
+    warmup_steps: int
+
+
+@dataclass(frozen=True)
+class TrainStages:
+    diffae: TrainConfig
+    ddim: TrainConfig
+    latent_ddim: TrainConfig
+
+
+@dataclass(frozen=True)
+class ReconEval:
+    n_images: int
+    batch_size: int
+    seed: int
+
+
+@dataclass(frozen=True)
+class EvalConfig:
+    recon: ReconEval
+
+
+@dataclass(frozen=True)
 class Params:
     preset: str
     seed: int
     device: str
     data: DataConfig
     metrics: MetricsConfig
+    diffusion: DiffusionConfig
+    model: ModelConfig
+    train: TrainStages
+    eval: EvalConfig
     source: str = field(default="<dict>", compare=False)
 
     @property
@@ -105,6 +193,14 @@ class Params:
                 f"set data.{key}.root to the folder holding it (see README, 'Datasets')"
             )
         return section.root
+
+    def torch_device(self) -> str:
+        """`device: auto` -> cuda when available, else cpu."""
+        if self.device != "auto":
+            return self.device
+        import torch
+
+        return "cuda" if torch.cuda.is_available() else "cpu"
 
 
 # ---------------------------------------------------------------- loading

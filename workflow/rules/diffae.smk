@@ -1,0 +1,92 @@
+# Diff-AE stage on iLab: diffusion autoencoder, DDIM baseline, latents, latent DDIM, Diff-AE Table 2.
+
+MODELS = "data/models"
+LATENTS = "data/latents"
+
+DIFFAE_TARGETS = [
+    f"{LATENTS}/diffae_ilab.npz",
+    f"{MODELS}/latent_ddim/final.pt",
+    "reports/diffae/table2.csv",
+]
+
+
+rule train_diffae:
+    input:
+        images=f"{ILAB}/images.npy",
+        split=f"{ILAB}/split.csv",
+    output:
+        f"{MODELS}/diffae/final.pt",
+    params:
+        cfg=PARAMS,
+        unet=config["model"]["unet"],
+        encoder=config["model"]["encoder"],
+        diffusion=config["diffusion"],
+        train=config["train"]["diffae"],
+    resources:
+        gpu=1,
+    shell:
+        "diffae train-diffae --params {params.cfg} --prepared " + ILAB + " --split {input.split} --out " + MODELS + "/diffae"
+
+
+rule train_ddim:
+    input:
+        images=f"{ILAB}/images.npy",
+        split=f"{ILAB}/split.csv",
+    output:
+        f"{MODELS}/ddim/final.pt",
+    params:
+        cfg=PARAMS,
+        unet=config["model"]["unet"],
+        diffusion=config["diffusion"],
+        train=config["train"]["ddim"],
+    resources:
+        gpu=1,
+    shell:
+        "diffae train-ddim --params {params.cfg} --prepared " + ILAB + " --split {input.split} --out " + MODELS + "/ddim"
+
+
+rule encode_diffae:
+    input:
+        model=f"{MODELS}/diffae/final.pt",
+        images=f"{ILAB}/images.npy",
+        split=f"{ILAB}/split.csv",
+    output:
+        f"{LATENTS}/diffae_ilab.npz",
+    params:
+        cfg=PARAMS,
+        eval=config["eval"]["recon"],
+    shell:
+        "diffae encode --params {params.cfg} --model {input.model} --prepared " + ILAB
+        + " --split {input.split} --out {output}"
+
+
+rule train_latent_ddim:
+    input:
+        f"{LATENTS}/diffae_ilab.npz",
+    output:
+        f"{MODELS}/latent_ddim/final.pt",
+    params:
+        cfg=PARAMS,
+        latent=config["model"]["latent"],
+        diffusion=config["diffusion"],
+        train=config["train"]["latent_ddim"],
+    shell:
+        "diffae train-latent-ddim --params {params.cfg} --latents {input} --out " + MODELS + "/latent_ddim"
+
+
+rule table_diffae_recon:
+    input:
+        diffae=f"{MODELS}/diffae/final.pt",
+        ddim=f"{MODELS}/ddim/final.pt",
+        images=f"{ILAB}/images.npy",
+        split=f"{ILAB}/split.csv",
+    output:
+        "reports/diffae/table2.csv",
+    params:
+        cfg=PARAMS,
+        diffusion=config["diffusion"],
+        eval=config["eval"]["recon"],
+        metrics=config["metrics"],
+    shell:
+        "diffae table-diffae-recon --params {params.cfg} --diffae {input.diffae} --ddim {input.ddim} --prepared "
+        + ILAB + " --split {input.split} --out {output}"
