@@ -124,10 +124,28 @@ class LatentConfig:
 
 
 @dataclass(frozen=True)
+class GAEConfig:
+    dis_dim: int
+    partition: tuple[int, ...]
+    hidden: int
+    n_mlp: int
+    n_bottleneck: int
+    norm: str
+
+
+@dataclass(frozen=True)
+class GZSNetConfig:
+    base_channels: int
+    fc_hidden: int
+
+
+@dataclass(frozen=True)
 class ModelConfig:
     unet: UNetConfig
     encoder: EncoderConfig
     latent: LatentConfig
+    gae: GAEConfig
+    gzsnet: GZSNetConfig
 
 
 @dataclass(frozen=True)
@@ -152,7 +170,45 @@ class TrainConfig:
 class TrainStages:
     diffae: TrainConfig
     ddim: TrainConfig
+    gae: TrainConfig
+    finetune: TrainConfig
+    gzsnet: TrainConfig
+    aeds: TrainConfig
     latent_ddim: TrainConfig
+
+
+@dataclass(frozen=True)
+class GAELoss:
+    lambda_ss: float
+    lambda_ur: float
+
+
+@dataclass(frozen=True)
+class FinetuneLoss:
+    gamma: float
+    lambda_ss: float
+    lambda_ur: float
+
+
+@dataclass(frozen=True)
+class GZSLoss:
+    w_recon: float
+    w_swap: float
+    w_cycle: float
+
+
+@dataclass(frozen=True)
+class AEDSLoss:
+    w_recon: float
+    w_cls: float
+
+
+@dataclass(frozen=True)
+class LossConfig:
+    gae: GAELoss
+    finetune: FinetuneLoss
+    gzsnet: GZSLoss
+    aeds: AEDSLoss
 
 
 @dataclass(frozen=True)
@@ -163,8 +219,49 @@ class ReconEval:
 
 
 @dataclass(frozen=True)
+class GroupsEval:
+    n_groups: int
+    batch_size: int
+    seed: int
+
+
+@dataclass(frozen=True)
+class ProbeEval:
+    max_iter: int
+    C: float
+
+
+@dataclass(frozen=True)
+class TSNEEval:
+    perplexity: float
+    max_points: int
+    seed: int
+
+
+@dataclass(frozen=True)
+class PPLEval:
+    n_pairs: int
+    eps: float
+    timesteps: tuple[int, ...]
+    batch_size: int
+    seed: int
+
+
+@dataclass(frozen=True)
+class FiguresEval:
+    n_examples: int
+    n_interp: int
+    seed: int
+
+
+@dataclass(frozen=True)
 class EvalConfig:
     recon: ReconEval
+    groups: GroupsEval
+    probe: ProbeEval
+    tsne: TSNEEval
+    ppl: PPLEval
+    figures: FiguresEval
 
 
 @dataclass(frozen=True)
@@ -177,6 +274,7 @@ class Params:
     diffusion: DiffusionConfig
     model: ModelConfig
     train: TrainStages
+    losses: LossConfig
     eval: EvalConfig
     source: str = field(default="<dict>", compare=False)
 
@@ -246,10 +344,23 @@ def _build(cls, value: Any):
     return value
 
 
+def _check_consistency(raw: dict, source: str) -> None:
+    """Cross-key rules JSON Schema cannot express."""
+    gae = raw["model"]["gae"]
+    if sum(gae["partition"]) != gae["dis_dim"]:
+        raise ParamsError(f"{source}: model.gae.partition {gae['partition']} sums to {sum(gae['partition'])}, "
+                          f"expected model.gae.dis_dim = {gae['dis_dim']}")
+    n_eval, n_test = raw["eval"]["groups"]["n_groups"], raw["data"]["ilab"]["groups"]["n_test"]
+    if n_eval > n_test:
+        raise ParamsError(f"{source}: eval.groups.n_groups = {n_eval} exceeds data.ilab.groups.n_test = {n_test} "
+                          "(evaluation groups are drawn from the test GROUP table)")
+
+
 def from_dict(raw: dict, source: str = "<dict>") -> Params:
     if not isinstance(raw, dict):
         raise ParamsError(f"{source}: top level must be a mapping, got {type(raw).__name__}")
     validate(raw, source)
+    _check_consistency(raw, source)
     params = _build(Params, raw)
     return dataclasses.replace(params, source=source)
 
