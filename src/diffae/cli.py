@@ -160,7 +160,8 @@ def _encode(args, params):
     from diffae.eval.encode import encode_stage
 
     encode_stage(args.model, args.prepared, args.split, args.out, batch_size=params.eval.recon.batch_size,
-                 invert_n=args.invert_n, invert_steps=params.diffusion.T_eval, device=params.torch_device())
+                 invert_n=args.invert_n, invert_steps=params.diffusion.T_eval, device=params.torch_device(),
+                 partition_sizes=params.model.gae.partition)
 
 
 def _latent_args(p):
@@ -193,6 +194,148 @@ def _table_recon(args, params):
     build(args.diffae, args.ddim, args.prepared, args.split, args.out, params.diffusion.T_recon, r.n_images,
           r.batch_size, r.seed, params.diffusion.clip_x0, params.metrics.weights_dir,
           params.metrics.allow_random_weights and not params.is_paper, params.preset, params.torch_device())
+
+
+# ---------------------------------------------------------------- DiffuseGAE stages (§3.3-4.4)
+def _flags(*names):
+    """add_args for commands that take only required path flags."""
+    def add(p):
+        for n in names:
+            p.add_argument(f"--{n}", required=True)
+    return add
+
+
+@command("train-gae", "GAE on GROUP latent sets (DiffuseGAE Eq. 10-11)")(_flags("latents", "prepared", "groups", "out"))
+def _train_gae(args, params):
+    from diffae.train.stages_diffusegae import train_gae
+
+    train_gae(args.latents, args.prepared, args.groups, args.out, params.model.gae, params.train.gae,
+              params.losses.gae, seed=params.seed, device=params.torch_device())
+
+
+@command("finetune", "joint fine-tuning of encoder + GAE + DDIM (DiffuseGAE Eq. 12)")(
+    _flags("diffae", "gae", "prepared", "groups", "out"))
+def _finetune(args, params):
+    from diffae.train.stages_diffusegae import finetune
+
+    finetune(args.diffae, args.gae, args.prepared, args.groups, args.out, params.train.finetune,
+             params.losses.finetune, seed=params.seed, device=params.torch_device())
+
+
+@command("train-gzsnet", "GZS-Net baseline (pixel group-supervised autoencoder)")(
+    _flags("prepared", "groups", "out"))
+def _train_gzsnet(args, params):
+    from diffae.train.stages_diffusegae import train_gzsnet
+
+    train_gzsnet(args.prepared, args.groups, args.out, params.model.gzsnet, params.model.gae, params.train.gzsnet,
+                 params.losses.gzsnet, seed=params.seed, device=params.torch_device())
+
+
+@command("train-aeds", "AE + DS baseline (latent parts directly supervised by attribute labels)")(
+    _flags("prepared", "split", "out"))
+def _train_aeds(args, params):
+    from diffae.train.stages_diffusegae import train_aeds
+
+    train_aeds(args.prepared, args.split, args.out, params.model.gzsnet, params.model.gae, params.train.aeds,
+               params.losses.aeds, seed=params.seed, device=params.torch_device())
+
+
+METHODS = {"diffusegae": "DiffuseGAE", "gzsnet": "GZS-Net", "aeds": "AE + DS"}
+
+
+def _encode_method_args(p):
+    p.add_argument("--method", required=True, choices=sorted(METHODS))
+    _flags("model", "prepared", "split", "out")(p)
+
+
+@command("encode-method", "a method's attribute-partitioned latent for every sample (Table 1, t-SNE)")(
+    _encode_method_args)
+def _encode_method(args, params):
+    from diffae.eval.encode import encode_codec_stage
+
+    encode_codec_stage(METHODS[args.method], args.model, args.prepared, args.split, args.out,
+                       batch_size=params.eval.recon.batch_size, device=params.torch_device())
+
+
+def _codecs(args, params, device):
+    """The methods' codecs from model paths given on the command line."""
+    from diffae.data.prepared import load_prepared
+    from diffae.eval.codecs import load_codec, proportional_partition
+
+    attrs = tuple(load_prepared(args.prepared).attributes)
+    clip = params.diffusion.clip_x0
+    z_dim = params.model.encoder.z_dim
+    out = {"Diff-AE": load_codec("Diff-AE", args.diffae, device, clip,
+                                 partition=proportional_partition(attrs, params.model.gae.partition, z_dim)),
+           "DiffuseGAE": load_codec("DiffuseGAE", args.diffusegae, device, clip)}
+    for flag, method in (("gzsnet", "GZS-Net"), ("aeds", "AE + DS")):
+        if getattr(args, flag, None):
+            out[method] = load_codec(method, getattr(args, flag), device)
+    return out
+
+
+@command("table2", "DiffuseGAE Table 2: FID/SSIM/LPIPS/MSE on evaluation GROUPs")(
+    _flags("diffusegae", "diffae", "gzsnet", "ddim", "prepared", "groups", "out"))
+def _table2(args, params):
+    from diffae.report.diffusegae_table2 import build
+    from diffae.train.models import load_trained
+
+    device = params.torch_device()
+    g = params.eval.groups
+    build(_codecs(args, params, device), load_trained(args.ddim, device), args.prepared, args.groups, args.out,
+          g.n_groups, params.diffusion.T_eval, g.batch_size, g.seed, params.metrics.weights_dir,
+          params.metrics.allow_random_weights and not params.is_paper, params.preset, device)
+
+
+@command("table1", "DiffuseGAE Table 1: linear-probe accuracy of each latent part for each attribute")(
+    _flags("diffusegae", "diffae", "gzsnet", "aeds", "prepared", "out"))
+def _table1(args, params):
+    from diffae.report.table1 import build_table1
+
+    latents = {"DiffuseGAE": args.diffusegae, "Diff-AE": args.diffae, "GZS-Net": args.gzsnet, "AE + DS": args.aeds}
+    p = params.eval.probe
+    build_table1(latents, args.prepared, args.out, C=p.C, max_iter=p.max_iter, seed=params.seed, preset=params.preset)
+
+
+@command("figures-tsne", "DiffuseGAE Figs 2 and 5: t-SNE of z_sem and z_dis parts")(
+    _flags("diffusegae", "diffae", "prepared", "fig2", "fig5"))
+def _figures_tsne(args, params):
+    from diffae.report.figures_tsne import figure2, figure5
+
+    t = params.eval.tsne
+    extra = f"preset {params.preset}"
+    figure2(args.diffae, args.prepared, args.fig2, perplexity=t.perplexity, seed=t.seed, max_points=t.max_points,
+            caption_extra=extra)
+    figure5(args.diffusegae, args.diffae, args.prepared, args.fig5, perplexity=t.perplexity, seed=t.seed,
+            max_points=t.max_points, caption_extra=extra)
+
+
+@command("figures-editing", "DiffuseGAE Figs 6-9: replacement, recombination, interpolation grids")(
+    _flags("diffusegae", "diffae", "gzsnet", "aeds", "prepared", "split", "outdir"))
+def _figures_editing(args, params):
+    from diffae.report.editing_stage import editing_figures
+
+    device = params.torch_device()
+    editing_figures(_codecs(args, params, device), args.prepared, args.split, args.outdir, params.diffusion.T_eval,
+                    params.eval.figures, params.preset, device)
+
+
+@command("figure-ppl", "DiffuseGAE Fig. 10: PPL vs timesteps for DiffuseGAE and Diff-AE")(
+    _flags("diffusegae", "diffae", "prepared", "split", "out", "csv"))
+def _figure_ppl(args, params):
+    from diffae.report.editing_stage import ppl_figure
+
+    device = params.torch_device()
+    ppl_figure(_codecs(args, params, device), args.prepared, args.split, args.out, args.csv, params.eval.ppl,
+               params.metrics, params.is_paper, params.preset, device)
+
+
+@command("claims", "check the papers' qualitative claims against our tables")(
+    _flags("table1", "table2", "diffae-table2", "ppl", "out", "md"))
+def _claims(args, params):
+    from diffae.report.claims import build_claims
+
+    build_claims(args.table1, args.table2, args.diffae_table2, args.ppl, args.out, args.md)
 
 
 # ---------------------------------------------------------------- entry point

@@ -90,7 +90,7 @@ def invert_images(unet, encoder, ddim, images: np.ndarray, batch_size: int, devi
 
 
 def encode_stage(model_path: str, prepared: str, split_csv: str, out: str, batch_size: int,
-                 invert_n: int, invert_steps: int, device: str) -> Latents:
+                 invert_n: int, invert_steps: int, device: str, partition_sizes: tuple[int, ...] | None = None) -> Latents:
     """`diffae encode`: z_sem of every sample + x_T of the first `invert_n` test samples."""
     from diffae.data.prepared import load_prepared
     from diffae.data.splits import read_split
@@ -107,5 +107,30 @@ def encode_stage(model_path: str, prepared: str, split_csv: str, out: str, batch
         ddim = DDIM(model.diffusion, invert_steps)
         xT = invert_images(model["unet"], model["encoder"], ddim, data.images[xT_index], batch_size, device)
     meta = {"model": str(model_path), "prepared": str(prepared), "invert_steps": invert_steps,
-            "attributes": data.attributes}
+            "attributes": data.attributes, "method": "Diff-AE"}
+    if partition_sizes is not None:
+        from diffae.eval.codecs import proportional_partition
+
+        p = proportional_partition(tuple(data.attributes), tuple(partition_sizes), z.shape[1])
+        meta["partition"] = {"names": list(p.names), "sizes": list(p.sizes)}
     return save_latents(out, z, np.arange(len(z)), split, meta, xT=xT, xT_index=xT_index)
+
+
+@torch.no_grad()
+def encode_codec_stage(method: str, model_path: str, prepared: str, split_csv: str, out: str, batch_size: int,
+                       device: str) -> Latents:
+    """`diffae encode-method`: a method's attribute-partitioned latent (DiffuseGAE z_dis, GZS-Net / AE + DS z)
+    for every sample, for Table 1 and the t-SNE figures."""
+    from diffae.data.images import to_model_range
+    from diffae.data.prepared import load_prepared
+    from diffae.data.splits import read_split
+    from diffae.eval.codecs import load_codec
+
+    codec = load_codec(method, model_path, device)
+    data = load_prepared(prepared)
+    split = read_split(split_csv)
+    z = np.concatenate([codec.encode(to_model_range(np.asarray(data.images[lo:lo + batch_size])).to(device))
+                        .float().cpu().numpy() for lo in range(0, len(data.images), batch_size)])
+    meta = {"model": str(model_path), "prepared": str(prepared), "attributes": data.attributes, "method": method,
+            "partition": {"names": list(codec.partition.names), "sizes": list(codec.partition.sizes)}}
+    return save_latents(out, z, np.arange(len(z)), split, meta)

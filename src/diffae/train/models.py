@@ -14,13 +14,23 @@ from torch import nn
 
 from diffae.diffusion import GaussianDiffusion
 from diffae.nets import LatentMLP, UNet, build_encoder
+from diffae.nets.gae import GAE
+from diffae.nets.gzsnet import AttributeHeads, GroupAutoencoder
+from diffae.nets.partition import Partition
 
 
 def _encoder(kind: str, **kwargs) -> nn.Module:
     return build_encoder(kind, **kwargs)
 
 
-CONSTRUCTORS: dict[str, Callable[..., nn.Module]] = {"UNet": UNet, "encoder": _encoder, "LatentMLP": LatentMLP}
+def _heads(names: list[str], sizes: list[int], num_classes: list[int]) -> nn.Module:
+    return AttributeHeads(Partition(tuple(names), tuple(sizes)), num_classes)
+
+
+CONSTRUCTORS: dict[str, Callable[..., nn.Module]] = {
+    "UNet": UNet, "encoder": _encoder, "LatentMLP": LatentMLP, "GAE": GAE,
+    "GroupAutoencoder": GroupAutoencoder, "AttributeHeads": _heads,
+}
 
 
 def register(name: str, ctor: Callable[..., nn.Module]) -> None:
@@ -32,6 +42,13 @@ def net_spec(ctor: str, **kwargs: Any) -> dict:
     if ctor not in CONSTRUCTORS:
         raise KeyError(f"unknown network constructor {ctor!r}; known: {sorted(CONSTRUCTORS)}")
     return {"ctor": ctor, "kwargs": {k: list(v) if isinstance(v, tuple) else v for k, v in kwargs.items()}}
+
+
+def partition_from_meta(meta: dict) -> Partition:
+    p = meta.get("partition")
+    if not p:
+        raise ValueError("artifact meta has no 'partition' (names and sizes of the latent parts)")
+    return Partition(tuple(p["names"]), tuple(p["sizes"]))
 
 
 def build(spec: dict) -> nn.Module:
@@ -81,3 +98,14 @@ def load_trained(path: str | Path, device: str | torch.device = "cpu") -> Traine
         net.load_state_dict(obj["modules"][name])
         modules[name] = net.to(device).eval().requires_grad_(False)
     return Trained(modules=modules, meta=obj["meta"], path=path)
+
+
+def load_state_into(path: str | Path, nets: dict[str, nn.Module]) -> None:
+    """Initialise `nets` from the matching modules of an earlier final.pt (e.g. fine-tuning from Diff-AE)."""
+    from diffae.train.checkpoint import load_final
+
+    obj = load_final(path, map_location="cpu")
+    for name, net in nets.items():
+        if name not in obj["modules"]:
+            raise KeyError(f"{path}: no module {name!r} to initialise from; has {sorted(obj['modules'])}")
+        net.load_state_dict(obj["modules"][name])

@@ -1,0 +1,230 @@
+# DiffuseGAE (primary paper): GAE, joint fine-tuning, baselines, Tables 1-2, Figures 2 and 5-10, claims.
+
+FIG = "reports/figures"
+GROUPS_TRAIN = f"{ILAB}/groups_train.csv"
+GROUPS_TEST = f"{ILAB}/groups_test.csv"
+
+DIFFUSEGAE_TARGETS = [
+    "reports/table1.csv",
+    "reports/table2.csv",
+    "reports/claims.csv",
+    f"{FIG}/fig2_tsne_diffae.png",
+    f"{FIG}/fig6_replacement.png",
+    f"{FIG}/fig10_ppl.png",
+]
+
+
+rule train_gae:
+    input:
+        latents=f"{LATENTS}/diffae_ilab.npz",
+        labels=f"{ILAB}/labels.csv",
+        groups=GROUPS_TRAIN,
+    output:
+        f"{MODELS}/gae/final.pt",
+    params:
+        cfg=PARAMS,
+        gae=config["model"]["gae"],
+        train=config["train"]["gae"],
+        losses=config["losses"]["gae"],
+    shell:
+        "diffae train-gae --params {params.cfg} --latents {input.latents} --prepared " + ILAB
+        + " --groups {input.groups} --out " + MODELS + "/gae"
+
+
+rule finetune:
+    input:
+        diffae=f"{MODELS}/diffae/final.pt",
+        gae=f"{MODELS}/gae/final.pt",
+        images=f"{ILAB}/images.npy",
+        groups=GROUPS_TRAIN,
+    output:
+        f"{MODELS}/diffusegae/final.pt",
+    params:
+        cfg=PARAMS,
+        train=config["train"]["finetune"],
+        losses=config["losses"]["finetune"],
+    resources:
+        gpu=1,
+    shell:
+        "diffae finetune --params {params.cfg} --diffae {input.diffae} --gae {input.gae} --prepared " + ILAB
+        + " --groups {input.groups} --out " + MODELS + "/diffusegae"
+
+
+rule train_gzsnet:
+    input:
+        images=f"{ILAB}/images.npy",
+        groups=GROUPS_TRAIN,
+    output:
+        f"{MODELS}/gzsnet/final.pt",
+    params:
+        cfg=PARAMS,
+        gzsnet=config["model"]["gzsnet"],
+        gae=config["model"]["gae"],
+        train=config["train"]["gzsnet"],
+        losses=config["losses"]["gzsnet"],
+    resources:
+        gpu=1,
+    shell:
+        "diffae train-gzsnet --params {params.cfg} --prepared " + ILAB + " --groups {input.groups} --out "
+        + MODELS + "/gzsnet"
+
+
+rule train_aeds:
+    input:
+        images=f"{ILAB}/images.npy",
+        split=f"{ILAB}/split.csv",
+    output:
+        f"{MODELS}/aeds/final.pt",
+    params:
+        cfg=PARAMS,
+        gzsnet=config["model"]["gzsnet"],
+        gae=config["model"]["gae"],
+        train=config["train"]["aeds"],
+        losses=config["losses"]["aeds"],
+    resources:
+        gpu=1,
+    shell:
+        "diffae train-aeds --params {params.cfg} --prepared " + ILAB + " --split {input.split} --out " + MODELS + "/aeds"
+
+
+rule encode_diffusegae:
+    input:
+        model=f"{MODELS}/diffusegae/final.pt",
+        split=f"{ILAB}/split.csv",
+    output:
+        f"{LATENTS}/diffusegae_ilab.npz",
+    params:
+        cfg=PARAMS,
+    shell:
+        "diffae encode-method --params {params.cfg} --method diffusegae --model {input.model} --prepared " + ILAB
+        + " --split {input.split} --out {output}"
+
+
+rule encode_gzsnet:
+    input:
+        model=f"{MODELS}/gzsnet/final.pt",
+        split=f"{ILAB}/split.csv",
+    output:
+        f"{LATENTS}/gzsnet_ilab.npz",
+    params:
+        cfg=PARAMS,
+    shell:
+        "diffae encode-method --params {params.cfg} --method gzsnet --model {input.model} --prepared " + ILAB
+        + " --split {input.split} --out {output}"
+
+
+rule encode_aeds:
+    input:
+        model=f"{MODELS}/aeds/final.pt",
+        split=f"{ILAB}/split.csv",
+    output:
+        f"{LATENTS}/aeds_ilab.npz",
+    params:
+        cfg=PARAMS,
+    shell:
+        "diffae encode-method --params {params.cfg} --method aeds --model {input.model} --prepared " + ILAB
+        + " --split {input.split} --out {output}"
+
+
+rule table1:
+    input:
+        diffusegae=f"{LATENTS}/diffusegae_ilab.npz",
+        diffae=f"{LATENTS}/diffae_ilab.npz",
+        gzsnet=f"{LATENTS}/gzsnet_ilab.npz",
+        aeds=f"{LATENTS}/aeds_ilab.npz",
+    output:
+        "reports/table1.csv",
+    params:
+        cfg=PARAMS,
+        probe=config["eval"]["probe"],
+    shell:
+        "diffae table1 --params {params.cfg} --diffusegae {input.diffusegae} --diffae {input.diffae} --gzsnet "
+        "{input.gzsnet} --aeds {input.aeds} --prepared " + ILAB + " --out {output}"
+
+
+rule table2:
+    input:
+        diffusegae=f"{MODELS}/diffusegae/final.pt",
+        diffae=f"{MODELS}/diffae/final.pt",
+        gzsnet=f"{MODELS}/gzsnet/final.pt",
+        ddim=f"{MODELS}/ddim/final.pt",
+        groups=GROUPS_TEST,
+    output:
+        "reports/table2.csv",
+    params:
+        cfg=PARAMS,
+        groups=config["eval"]["groups"],
+        T=config["diffusion"]["T_eval"],
+        metrics=config["metrics"],
+    shell:
+        "diffae table2 --params {params.cfg} --diffusegae {input.diffusegae} --diffae {input.diffae} --gzsnet "
+        "{input.gzsnet} --ddim {input.ddim} --prepared " + ILAB + " --groups {input.groups} --out {output}"
+
+
+rule figures_tsne:
+    input:
+        diffusegae=f"{LATENTS}/diffusegae_ilab.npz",
+        diffae=f"{LATENTS}/diffae_ilab.npz",
+    output:
+        fig2=f"{FIG}/fig2_tsne_diffae.png",
+        fig5=f"{FIG}/fig5_tsne_zsem_zdis.png",
+    params:
+        cfg=PARAMS,
+        tsne=config["eval"]["tsne"],
+    shell:
+        "diffae figures-tsne --params {params.cfg} --diffusegae {input.diffusegae} --diffae {input.diffae} "
+        "--prepared " + ILAB + " --fig2 {output.fig2} --fig5 {output.fig5}"
+
+
+rule figures_editing:
+    input:
+        diffusegae=f"{MODELS}/diffusegae/final.pt",
+        diffae=f"{MODELS}/diffae/final.pt",
+        gzsnet=f"{MODELS}/gzsnet/final.pt",
+        aeds=f"{MODELS}/aeds/final.pt",
+        split=f"{ILAB}/split.csv",
+    output:
+        f"{FIG}/fig6_replacement.png",
+        f"{FIG}/fig7_recombination.png",
+        f"{FIG}/fig8_interpolation.png",
+        f"{FIG}/fig9_single_attribute.png",
+    params:
+        cfg=PARAMS,
+        figures=config["eval"]["figures"],
+        T=config["diffusion"]["T_eval"],
+    shell:
+        "diffae figures-editing --params {params.cfg} --diffusegae {input.diffusegae} --diffae {input.diffae} "
+        "--gzsnet {input.gzsnet} --aeds {input.aeds} --prepared " + ILAB + " --split {input.split} --outdir " + FIG
+
+
+rule figure_ppl:
+    input:
+        diffusegae=f"{MODELS}/diffusegae/final.pt",
+        diffae=f"{MODELS}/diffae/final.pt",
+        split=f"{ILAB}/split.csv",
+    output:
+        png=f"{FIG}/fig10_ppl.png",
+        csv=f"{FIG}/fig10_ppl.csv",
+    params:
+        cfg=PARAMS,
+        ppl=config["eval"]["ppl"],
+        metrics=config["metrics"],
+    shell:
+        "diffae figure-ppl --params {params.cfg} --diffusegae {input.diffusegae} --diffae {input.diffae} "
+        "--prepared " + ILAB + " --split {input.split} --out {output.png} --csv {output.csv}"
+
+
+rule claims:
+    input:
+        table1="reports/table1.csv",
+        table2="reports/table2.csv",
+        diffae_table2="reports/diffae/table2.csv",
+        ppl=f"{FIG}/fig10_ppl.csv",
+    output:
+        csv="reports/claims.csv",
+        md="reports/claims.md",
+    params:
+        cfg=PARAMS,
+    shell:
+        "diffae claims --params {params.cfg} --table1 {input.table1} --table2 {input.table2} --diffae-table2 "
+        "{input.diffae_table2} --ppl {input.ppl} --out {output.csv} --md {output.md}"
