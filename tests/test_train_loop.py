@@ -1,0 +1,333 @@
+"""Tests of the generic training loop (DESIGN.md Sec. 7): resume, NaN guard, atomic writes, EMA, logs, DDP."""
+from __future__ import annotations
+
+import csv
+import logging
+import importlib.util
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+from torch import nn
+
+from diffae.train import checkpoint as ckpt_mod
+from diffae.train.checkpoint import load_checkpoint, load_final
+from diffae.train.ema import EMA
+from diffae.train.loop import LoopConfig, NonFiniteLossError, batch_indices, train
+
+HERE = Path(__file__).resolve().parent
+SCRIPT = HERE / "_tiny_recipe.py"
+VENV_BIN = Path(sys.executable).parent
+
+_spec = importlib.util.spec_from_file_location("_tiny_recipe", SCRIPT)
+tiny = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(tiny)
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+def _cfg(**kw) -> LoopConfig:
+    base = dict(steps=8, batch_size=8, lr=1e-2, optimizer="adamw", weight_decay=0.01, ema_decay=0.9,
+                ckpt_every=4, log_every=1, seed=3, warmup_steps=3, dvclive=False)
+    base.update(kw)
+    return LoopConfig(**base)
+
+
+def _run_script(out: Path, *args: str, **popen) -> subprocess.Popen:
+    cmd = [sys.executable, str(SCRIPT), "--out", str(out), *args]
+    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **popen)
+
+
+def _assert_state_equal(a, b, where: str = "") -> None:
+    if isinstance(a, torch.Tensor):
+        assert isinstance(b, torch.Tensor) and torch.equal(a, b), f"tensors differ at {where}"
+    elif isinstance(a, dict):
+        assert set(a) == set(b), f"keys differ at {where}: {sorted(a)} vs {sorted(b)}"
+        for k in a:
+            _assert_state_equal(a[k], b[k], f"{where}/{k}")
+    elif isinstance(a, (list, tuple)):
+        assert len(a) == len(b), f"lengths differ at {where}"
+        for i, (x, y) in enumerate(zip(a, b)):
+            _assert_state_equal(x, y, f"{where}[{i}]")
+    else:
+        assert a == b, f"values differ at {where}: {a!r} vs {b!r}"
+
+
+def _csv_steps(path: Path) -> list[int]:
+    with open(path, newline="") as fh:
+        return [int(r["step"]) for r in csv.DictReader(fh)]
+
+
+# --------------------------------------------------------------------------- 1 + 5: kill and resume
+
+def test_killed_and_resumed_run_is_bit_identical(tmp_path, caplog):
+    """Run B is SIGKILLed after its first checkpoint, then re-run; run A is never interrupted."""
+    args = ["--steps", "24", "--ckpt-every", "4", "--log-every", "1"]
+    out_b = tmp_path / "b"
+    run_b = _run_script(out_b, *args, "--sleep", "0.3")
+    tiny.main(["--out", str(tmp_path / "a"), *args])  # run A, in this process while B starts up
+    last_b, csv_b = out_b / "checkpoints" / "last.pt", out_b / "metrics.csv"
+
+    def b_progress() -> int:  # last logged step of run B (its first checkpoint is at step 4)
+        return max(_csv_steps(csv_b), default=0) if last_b.exists() and csv_b.exists() else 0
+
+    deadline = time.monotonic() + 60
+    while b_progress() < 6 and time.monotonic() < deadline and run_b.poll() is None:
+        time.sleep(0.02)
+    assert run_b.poll() is None, run_b.communicate()[1][-2000:]
+    assert b_progress() >= 6, "run B made no progress in 60 s"
+    os.kill(run_b.pid, signal.SIGKILL)
+    run_b.communicate()
+    assert not (out_b / "final.pt").exists()
+    killed_at = load_checkpoint(last_b)["step"]
+    assert 0 < killed_at < 24
+    assert _csv_steps(out_b / "metrics.csv")[-1] > killed_at  # rows past the checkpoint to be dropped
+
+    caplog.set_level(logging.INFO, logger="diffae.train.loop")
+    tiny.main(["--out", str(out_b), *args])  # the same command again: resumes
+    assert f"resuming from step {killed_at}" in caplog.text
+
+    fa, fb = load_final(tmp_path / "a" / "final.pt"), load_final(out_b / "final.pt")
+    assert fa["ema"] is True and fa["step"] == fb["step"] == 24 and fb["meta"] == {"net": "tiny", "dim": 8}
+    _assert_state_equal(fa["modules"], fb["modules"], "final")
+    la, lb = load_checkpoint(tmp_path / "a" / "checkpoints" / "last.pt"), load_checkpoint(last_b)
+    for key in ("modules", "ema", "optimizer", "rng"):
+        _assert_state_equal(la[key], lb[key], key)
+    # EMA weights differ from the raw ones (the EMA is really in final.pt)
+    assert not torch.equal(fa["modules"]["head"]["weight"], la["modules"]["head"]["weight"])
+
+    # 5: one metrics row per logged step, no duplicates, and the very same values as run A
+    assert _csv_steps(out_b / "metrics.csv") == list(range(1, 25))
+    assert (out_b / "metrics.csv").read_text() == (tmp_path / "a" / "metrics.csv").read_text()
+    tsv = (out_b / "dvclive" / "plots" / "metrics" / "loss.tsv").read_text().splitlines()[1:]
+    assert [int(line.split("\t")[0]) for line in tsv] == list(range(1, 25))
+
+
+# --------------------------------------------------------------------------- 2: NaN guard (+ resume of metrics)
+
+def test_nan_guard_names_step_and_keeps_last_good_checkpoint(tmp_path):
+    out = tmp_path / "run"
+    with pytest.raises(NonFiniteLossError, match=r"non-finite loss at step 6 .*mse=nan") as info:
+        train(tiny.TinyRecipe(nan_at=6), tiny.make_dataset(), _cfg(steps=10, ckpt_every=4), out, progress=False)
+    assert info.value.step == 6 and info.value.last_checkpoint == 4
+    last = load_checkpoint(out / "checkpoints" / "last.pt")
+    assert last["step"] == 4
+    assert all(torch.isfinite(t).all() for sd in last["modules"].values() for t in sd.values())
+    assert not (out / "final.pt").exists()
+    assert _csv_steps(out / "metrics.csv") == [1, 2, 3, 4, 5, 6]  # logged past the checkpoint
+
+    # resuming with the bug fixed: rows 5, 6 are replaced, not duplicated; equal to a clean run
+    train(tiny.TinyRecipe(), tiny.make_dataset(), _cfg(steps=10, ckpt_every=4), out, progress=False)
+    train(tiny.TinyRecipe(), tiny.make_dataset(), _cfg(steps=10, ckpt_every=4), tmp_path / "clean", progress=False)
+    assert _csv_steps(out / "metrics.csv") == list(range(1, 11))
+    assert (out / "metrics.csv").read_text() == (tmp_path / "clean" / "metrics.csv").read_text()
+    _assert_state_equal(load_final(out / "final.pt")["modules"], load_final(tmp_path / "clean" / "final.pt")["modules"])
+
+
+def test_nonfinite_gradient_is_caught(tmp_path):
+    class InfGrad(tiny.TinyRecipe):
+        def loss(self, batch, step):
+            loss, terms = super().loss(batch, step)
+            if step == 2:  # finite loss, infinite gradient
+                loss = loss + 0.0 * torch.sqrt(self.head.bias.abs() * 0.0).sum()
+            return loss, terms
+
+    with pytest.raises(NonFiniteLossError, match="gradient norm at step 2"):
+        train(InfGrad(), tiny.make_dataset(), _cfg(), tmp_path, progress=False)
+
+
+# --------------------------------------------------------------------------- 3: atomic writes
+
+def test_crash_while_saving_keeps_previous_checkpoint(tmp_path, monkeypatch):
+    real_save = torch.save
+    calls = []
+
+    def flaky_save(obj, f, *a, **kw):
+        calls.append(f)
+        if len(calls) == 2:  # the second checkpoint: write half a file, then fail
+            Path(f).write_bytes(b"partial")
+            raise OSError("disk full")
+        return real_save(obj, f, *a, **kw)
+
+    monkeypatch.setattr(ckpt_mod.torch, "save", flaky_save)
+    out = tmp_path / "run"
+    with pytest.raises(OSError, match="disk full"):
+        train(tiny.TinyRecipe(), tiny.make_dataset(), _cfg(steps=8, ckpt_every=2), out, progress=False)
+    assert load_checkpoint(out / "checkpoints" / "last.pt")["step"] == 2
+    assert Path(calls[1]).parent == out / "checkpoints" and Path(calls[1]).name != "last.pt"
+    assert sorted(p.name for p in (out / "checkpoints").iterdir()) == ["last.pt"]
+
+
+def test_complete_run_leaves_no_temp_files_and_rerun_restores_final(tmp_path):
+    out = tmp_path / "run"
+    res = train(tiny.TinyRecipe(), tiny.make_dataset(), _cfg(dvclive=True), out, progress=False, meta={"k": 1})
+    assert res.step == 8 and res.resumed_from is None and res.metrics["loss"] > 0
+    assert [p.name for p in out.rglob("*.tmp")] == []
+    first = load_final(out / "final.pt")
+    assert first["meta"] == {"k": 1} and first["config"]["steps"] == 8
+
+    (out / "final.pt").unlink()
+    res = train(tiny.TinyRecipe(), tiny.make_dataset(), _cfg(dvclive=True), out, progress=False, meta={"k": 1})
+    assert res.step == 8 and res.resumed_from == 8
+    _assert_state_equal(first["modules"], load_final(out / "final.pt")["modules"])
+    assert _csv_steps(out / "metrics.csv") == list(range(1, 9))
+
+    with pytest.raises(ValueError, match="beyond steps=4"):
+        train(tiny.TinyRecipe(), tiny.make_dataset(), _cfg(steps=4), out, progress=False)
+
+
+# --------------------------------------------------------------------------- 4: EMA math
+
+def test_ema_matches_hand_computation():
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Linear(3, 2), nn.BatchNorm1d(2))
+    w0 = {k: v.clone() for k, v in net.state_dict().items()}
+    ema = EMA({"net": net}, decay=0.9)
+    w1 = torch.randn(2, 3)
+    w2 = torch.randn(2, 3)
+    with torch.no_grad():
+        net[0].weight.copy_(w1)
+        net[1].running_mean.fill_(5.0)
+    ema.update(0)
+    with torch.no_grad():
+        net[0].weight.copy_(w2)
+    ema.update(1)
+    expected = 0.9 * (0.9 * w0["0.weight"] + 0.1 * w1) + 0.1 * w2
+    torch.testing.assert_close(ema.shadow["net"]["0.weight"], expected, rtol=0, atol=1e-7)
+    torch.testing.assert_close(ema.shadow["net"]["0.bias"], w0["0.bias"])  # unchanged param stays
+    assert torch.equal(ema.shadow["net"]["1.running_mean"], torch.full((2,), 5.0))  # buffers are copied
+    assert ema.averaged_state_dicts()["net"]["1.num_batches_tracked"].dtype == torch.long
+
+    restored = EMA({"net": net}, decay=0.9)
+    restored.load_state_dict(ema.state_dict())
+    _assert_state_equal(restored.shadow, ema.shadow)
+    assert EMA({"net": net}, decay=0.9999, warmup=True).decay_at(0) == pytest.approx(0.1)
+    with pytest.raises(ValueError, match="decay"):
+        EMA({"net": net}, decay=1.0)
+
+
+def test_ema_disabled_final_holds_raw_weights(tmp_path):
+    train(tiny.TinyRecipe(), tiny.make_dataset(), _cfg(ema_decay=0.0), tmp_path, progress=False)
+    final, last = load_final(tmp_path / "final.pt"), load_checkpoint(tmp_path / "checkpoints" / "last.pt")
+    assert final["ema"] is False and last["ema"] is None
+    _assert_state_equal(final["modules"], last["modules"])
+
+
+# --------------------------------------------------------------------------- batches, config, logs
+
+def test_batches_are_a_pure_function_of_seed_and_step():
+    a = [batch_indices(20, 6, seed=5, step=s) for s in range(9)]
+    assert [b.tolist() for b in a] == [batch_indices(20, 6, 5, s).tolist() for s in range(9)]
+    epoch0 = sorted(sum((b.tolist() for b in a[:3]), []))
+    assert len(set(epoch0)) == 18  # no repeats within an epoch (last 2 samples dropped)
+    assert a[0].tolist() != a[3].tolist()  # a new permutation each epoch
+    assert batch_indices(20, 6, seed=6, step=0).tolist() != a[0].tolist()
+    with pytest.raises(ValueError, match="fewer than batch_size"):
+        batch_indices(4, 6, 0, 0)
+
+
+def test_metrics_rows_columns_and_warmup(tmp_path):
+    train(tiny.TinyRecipe(), tiny.make_dataset(), _cfg(steps=7, log_every=3, warmup_steps=4), tmp_path,
+          progress=False)
+    with open(tmp_path / "metrics.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [int(r["step"]) for r in rows] == [3, 6, 7]
+    assert set(rows[0]) == {"step", "loss", "mse", "noise_scale", "lr", "grad_norm"}
+    assert float(rows[0]["lr"]) == pytest.approx(1e-2 * 3 / 4)  # update index 2 of a 4-step warmup
+    assert float(rows[1]["lr"]) == pytest.approx(1e-2)
+
+
+def test_bad_config_and_recipe_are_reported(tmp_path):
+    with pytest.raises(ValueError, match="optimizer='sgd'"):
+        _cfg(optimizer="sgd")
+    with pytest.raises(ValueError, match="unknown keys"):
+        LoopConfig.from_dict({"steps": 1, "batch_size": 1, "lr": 1.0, "lr_decay": 2})
+    with pytest.raises(ValueError, match="fewer than batch_size"):
+        train(tiny.TinyRecipe(), tiny.make_dataset(n=4), _cfg(), tmp_path, progress=False)
+
+    class NotScalar(tiny.TinyRecipe):
+        def loss(self, batch, step):
+            return batch[0], {}
+
+    with pytest.raises(TypeError, match="scalar tensor"):
+        train(NotScalar(), tiny.make_dataset(), _cfg(), tmp_path / "x", progress=False)
+
+    class ReservedTerm(tiny.TinyRecipe):
+        def loss(self, batch, step):
+            loss, terms = super().loss(batch, step)
+            return loss, {**terms, "lr": 1.0}
+
+    with pytest.raises(ValueError, match=r"\['lr'\] are reserved"):
+        train(ReservedTerm(), tiny.make_dataset(), _cfg(), tmp_path / "y", progress=False)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA (bf16 autocast, channels_last, compile)")
+def test_cuda_amp_channels_last_compile(tmp_path):
+    class Conv:
+        def __init__(self):
+            self.net = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.SiLU(), nn.Conv2d(8, 3, 3, padding=1))
+
+        def modules(self):
+            return {"net": self.net}
+
+        def loss(self, batch, step):
+            (x,) = batch
+            out = self.net(x)
+            assert out.dtype == torch.bfloat16 and x.is_contiguous(memory_format=torch.channels_last)
+            return (out.float() - x).pow(2).mean(), {}
+
+    data = torch.utils.data.TensorDataset(torch.randn(16, 3, 8, 8))
+    res = train(Conv(), data, _cfg(steps=4, channels_last=True, compile=True, amp=True), tmp_path,
+                device="cuda", progress=False)
+    assert res.step == 4 and load_final(tmp_path / "final.pt")["modules"]["net"]["0.weight"].device.type == "cpu"
+
+
+# --------------------------------------------------------------------------- 6: torchrun, 2 CPU processes
+
+def test_torchrun_two_processes_gloo(tmp_path):
+    torchrun = VENV_BIN / "torchrun"
+    if not torchrun.exists():
+        pytest.skip(f"{torchrun} not found")
+    out = tmp_path / "ddp"
+    cmd = [str(torchrun), "--standalone", "--nproc_per_node=2", str(SCRIPT), "--out", str(out),
+           "--steps", "6", "--ckpt-every", "3", "--no-dvclive", "--rank-weights"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    last = load_checkpoint(out / "checkpoints" / "last.pt")
+    assert last["step"] == 6
+    assert len(last["rng"]) == 2 and not torch.equal(last["rng"][0]["torch"], last["rng"][1]["torch"])
+    assert load_final(out / "final.pt")["step"] == 6
+    assert _csv_steps(out / "metrics.csv") == list(range(1, 7))  # rank 0 alone logs
+    # gradients are averaged, so both ranks end with the same weights
+    _assert_state_equal(torch.load(out / "rank0.pt"), torch.load(out / "rank1.pt"))
+
+
+def test_resume_repairs_torn_dvclive_summary(tmp_path):
+    cfg = _cfg(steps=4, ckpt_every=2, dvclive=True)
+    with pytest.raises(NonFiniteLossError):
+        train(tiny.TinyRecipe(nan_at=3), tiny.make_dataset(), cfg, tmp_path, progress=False)
+    (tmp_path / "dvclive" / "metrics.json").write_text('{"loss": 0.')  # as if killed mid-write
+    train(tiny.TinyRecipe(), tiny.make_dataset(), cfg, tmp_path, progress=False)
+    tsv = (tmp_path / "dvclive" / "plots" / "metrics" / "loss.tsv").read_text().splitlines()[1:]
+    assert [int(line.split("\t")[0]) for line in tsv] == [1, 2, 3, 4]
+    assert json.loads((tmp_path / "dvclive" / "metrics.json").read_text())["step"] == 4
+
+
+def test_worker_processes_give_the_same_batches(tmp_path):
+    for workers in (0, 1):
+        train(tiny.TinyRecipe(), tiny.make_dataset(), _cfg(steps=5, num_workers=workers), tmp_path / f"w{workers}",
+              progress=False)
+    _assert_state_equal(load_final(tmp_path / "w0" / "final.pt")["modules"],
+                        load_final(tmp_path / "w1" / "final.pt")["modules"])
