@@ -303,11 +303,10 @@ def _figures_tsne(args, params):
     from diffae.report.figures_tsne import figure2, figure5
 
     t = params.eval.tsne
-    extra = f"preset {params.preset}"
     figure2(args.diffae, args.prepared, args.fig2, perplexity=t.perplexity, seed=t.seed, max_points=t.max_points,
-            caption_extra=extra)
+            caption_extra="", preset=params.preset)
     figure5(args.diffusegae, args.diffae, args.prepared, args.fig5, perplexity=t.perplexity, seed=t.seed,
-            max_points=t.max_points, caption_extra=extra)
+            max_points=t.max_points, caption_extra="", preset=params.preset)
 
 
 @command("figures-editing", "DiffuseGAE Figs 6-9: replacement, recombination, interpolation grids")(
