@@ -290,3 +290,17 @@ def test_ppl_filters_a_broken_pair_and_checks_inputs():
         ppl(render, z1, z2, torch.zeros(200, 1), None, _sq_dist)
     with pytest.raises(ValueError, match="returned"):
         ppl(lambda z, x: z[:1].reshape(1, 3, 1, 1), z1, z2, None, None, _sq_dist)
+
+
+def test_lpips_upsamples_images_below_32px():
+    from diffae.eval.metrics import LPIPSMetric
+
+    m = LPIPSMetric("alex", allow_random=True, seed=0)
+    torch.manual_seed(0)
+    x = torch.rand(2, 3, 16, 16) * 2 - 1
+    d = m(x, x.flip(-1))
+    assert d.shape == (2,) and (d > 0).all()
+    assert torch.allclose(m(x, x), torch.zeros(2), atol=1e-6)
+    up = torch.nn.functional.interpolate(x, size=(32, 32), mode="bilinear", align_corners=False)
+    up2 = torch.nn.functional.interpolate(x.flip(-1), size=(32, 32), mode="bilinear", align_corners=False)
+    assert torch.allclose(d, m(up, up2), atol=1e-6)

@@ -60,9 +60,9 @@ def test_timestep_embedding_values():
     assert timestep_embedding(torch.tensor([1]), 7).shape == (1, 7)
 
 
-@pytest.mark.parametrize("cond_dim", [12, None])
-def test_unet_output_shape(cond_dim):
-    net = UNet(**{**TINY_UNET, "cond_dim": cond_dim}).eval()
+@pytest.mark.parametrize("cond_dim,updown", [(12, True), (None, True), (12, False)])
+def test_unet_output_shape(cond_dim, updown):
+    net = UNet(**{**TINY_UNET, "cond_dim": cond_dim, "resblock_updown": updown}).eval()
     x, t = inputs()
     cond = torch.randn(2, 12) if cond_dim else None
     assert net(x, t, cond).shape == x.shape
@@ -186,6 +186,9 @@ def test_bf16_autocast_runs_close_to_fp32():
 def test_encoder_output_shape(kind):
     enc = build_encoder(kind, **TINY_ENC).eval()
     assert enc(torch.randn(3, 3, 16, 16)).shape == (3, 12)
+    if kind == "halfunet":
+        enc = build_encoder(kind, **TINY_ENC, resblock_updown=False).eval()
+        assert enc(torch.randn(3, 3, 16, 16)).shape == (3, 12)
 
 
 def test_half_unet_single_conv_variant_is_smaller():

@@ -130,6 +130,9 @@ def _backbone_state(net_module: torch.nn.Module, state: dict[str, torch.Tensor],
     return mapped
 
 
+LPIPS_MIN_SIZE = 32  # smaller images are bilinearly upsampled to this size before LPIPS (documented deviation)
+
+
 class LPIPSMetric:
     """LPIPS distance (Zhang et al. 2018, v0.1) per image pair on images in [-1, 1] -> (N,).
 
@@ -170,7 +173,12 @@ class LPIPSMetric:
     def __call__(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         """LPIPS(x_i, y_i) for images in [-1, 1] -> float tensor (N,) on the metric's device."""
         _check_pair(x, y, -1.0, 1.0, "LPIPSMetric")
-        out = self.model(x.to(self.device, torch.float32), y.to(self.device, torch.float32))
+        x, y = x.to(self.device, torch.float32), y.to(self.device, torch.float32)
+        if min(x.shape[-2:]) < LPIPS_MIN_SIZE:  # AlexNet's pooling stack needs >= 32 px (smoke preset: 16 px)
+            size = (max(LPIPS_MIN_SIZE, x.shape[-2]), max(LPIPS_MIN_SIZE, x.shape[-1]))
+            x = torch.nn.functional.interpolate(x, size=size, mode="bilinear", align_corners=False)
+            y = torch.nn.functional.interpolate(y, size=size, mode="bilinear", align_corners=False)
+        out = self.model(x, y)
         return out.reshape(-1)
 
     def __repr__(self) -> str:
