@@ -344,6 +344,7 @@ def build_parser() -> argparse.ArgumentParser:
     for name, (add_args, _, help_text) in COMMANDS.items():
         p = sub.add_parser(name, help=help_text, description=help_text)
         p.add_argument("--params", default="params.yaml", help="params file (params.yaml or a preset)")
+        p.add_argument("--threads", type=int, default=None, help="CPU threads for torch (default: torch's choice)")
         add_args(p)
     return parser
 
@@ -352,6 +353,10 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s diffae %(command)s: %(message)s"
                         .replace("%(command)s", args.command))
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
     try:
         params = load_params(args.params)
         COMMANDS[args.command][1](args, params)

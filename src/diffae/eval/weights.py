@@ -85,20 +85,21 @@ def _search_dirs(weights_dir: str | Path | None) -> list[Path]:
     return dirs
 
 
-def _missing_message(filename: str, searched: list[Path]) -> str:
+def _missing_message(filename: str, searched: list[Path], has_weights_dir: bool) -> str:
     where = "\n".join(f"  - {d / filename}" + ("" if d.is_dir() else "  (folder does not exist)") for d in searched)
     target = searched[0]
-    lines = [
-        f"metric weight file {filename!r} not found. Searched:",
-        where,
-        f"Put the file in {target} (params.metrics.weights_dir, or the torch hub cache "
-        f"{searched[-1]}).",
-    ]
     info = METRIC_WEIGHTS.get(filename)
+    what = f" ({info.used_by})" if info is not None else ""
+    if has_weights_dir:
+        put = f"Put it in params.metrics.weights_dir ({target}) or in the torch hub cache ({searched[-1]})."
+    else:
+        put = f"Put it in the torch hub cache ({target}), or set params.metrics.weights_dir to a folder holding it."
+    lines = [f"metric weight file {filename!r}{what} not found. Searched:", where, put]
     if info is not None:
-        lines[0] = f"metric weight file {filename!r} ({info.used_by}) not found. Searched:"
         try:
-            lines.append(f"On a machine with internet access:\n  curl -L -o {target / filename} {info.url()}")
+            lines.append(
+                f"On a machine with internet access:\n  mkdir -p {target} && curl -L -o {target / filename} {info.url()}"
+            )
         except (ImportError, AttributeError):  # pragma: no cover - package layout changed
             lines.append(f"Its download address is {info.url_source} in the installed packages.")
     lines.append(
@@ -124,7 +125,7 @@ def resolve_weight(filename: str, weights_dir: str | Path | None = None, allow_r
         log.warning("metric weight %s not found in %s; using seeded random initialisation",
                     filename, ", ".join(str(d) for d in searched))
         return None
-    raise MetricWeightsError(_missing_message(filename, searched))
+    raise MetricWeightsError(_missing_message(filename, searched, weights_dir is not None))
 
 
 def sha256_matches(path: str | Path) -> bool:
