@@ -22,11 +22,11 @@ rule train_diffae:
         encoder=config["model"]["encoder"],
         diffusion=config["diffusion"],
         train=config["train"]["diffae"],
-    threads: max(1, workflow.cores // 2)
+    threads: max(1, workflow.cores // 2)  # Snakemake exports OMP_NUM_THREADS={threads}; torch follows it
     resources:
         gpu=1,
     shell:
-        "diffae train-diffae --params {params.cfg} --threads {threads} --prepared " + ILAB + " --split {input.split} --out " + MODELS + "/diffae"
+        "diffae train-diffae --params {params.cfg} --prepared " + ILAB + " --split {input.split} --out " + MODELS + "/diffae"
 
 
 rule train_ddim:
@@ -40,11 +40,11 @@ rule train_ddim:
         unet=config["model"]["unet"],
         diffusion=config["diffusion"],
         train=config["train"]["ddim"],
-    threads: max(1, workflow.cores // 2)
+    threads: max(1, workflow.cores // 2)  # Snakemake exports OMP_NUM_THREADS={threads}; torch follows it
     resources:
         gpu=1,
     shell:
-        "diffae train-ddim --params {params.cfg} --threads {threads} --prepared " + ILAB + " --split {input.split} --out " + MODELS + "/ddim"
+        "diffae train-ddim --params {params.cfg} --prepared " + ILAB + " --split {input.split} --out " + MODELS + "/ddim"
 
 
 rule encode_diffae:
