@@ -36,5 +36,8 @@ touch: setup
 benchmark: setup
 	$(PY) benchmarks/throughput.py
 
+fetch-weights: setup
+	diffae fetch-weights --dir $(or $(DIR),metric-weights)
+
 clean-outputs:
 	rm -rf data/raw data/prepared data/models data/latents reports/*.csv reports/figures reports/diffae reports/diffsiam

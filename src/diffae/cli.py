@@ -337,6 +337,19 @@ def _claims(args, params):
     build_claims(args.table1, args.table2, args.diffae_table2, args.ppl, args.out, args.md)
 
 
+# ---------------------------------------------------------------- utilities
+@command("fetch-weights", "download the FID/LPIPS metric weights (on a machine with internet access)")(
+    lambda p: p.add_argument("--dir", default=None, help="target folder (default: metrics.weights_dir)"))
+def _fetch_weights(args, params):
+    from diffae.eval.weights import fetch_weights
+
+    target = args.dir or params.metrics.weights_dir
+    if not target:
+        raise ParamsError("give --dir or set metrics.weights_dir in the params file")
+    for path in fetch_weights(target):
+        logging.info("ok: %s", path)
+
+
 # ---------------------------------------------------------------- entry point
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="diffae", description=__doc__)

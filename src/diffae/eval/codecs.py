@@ -20,7 +20,7 @@ from diffae.nets.partition import Partition
 
 
 def proportional_partition(names: tuple[str, ...], sizes: tuple[int, ...], dim: int) -> Partition:
-    """Split `dim` in the proportions of `sizes` (largest remainders), e.g. 60/20/20 of 512 -> 308/102/102."""
+    """Split `dim` in the proportions of `sizes` (largest remainders, ties to the earlier part): 60/20/20 of 512 -> 307/103/102."""
     total = sum(sizes)
     raw = [dim * s / total for s in sizes]
     out = [int(r) for r in raw]

@@ -165,3 +165,23 @@ def feature_net_label(network: str, path: Path | None, seed: int) -> str:
     if path is None:
         return f"{network}(random-init, seed {seed})"
     return f"{network}(imagenet)"
+
+
+def fetch_weights(target_dir: str | Path, progress: bool = True) -> list[Path]:
+    """Download the three metric weight files into `target_dir` (on a machine with internet access).
+
+    Files already present with a matching SHA-256 prefix are kept. Copy the folder to offline machines
+    and point `metrics.weights_dir` at it.
+    """
+    target = Path(target_dir).expanduser()
+    target.mkdir(parents=True, exist_ok=True)
+    done = []
+    for info in METRIC_WEIGHTS.values():
+        path = target / info.filename
+        if not (path.is_file() and sha256_matches(path)):
+            torch.hub.download_url_to_file(info.url(), str(path), progress=progress)
+            if not sha256_matches(path):
+                raise MetricWeightsError(f"downloaded {path} does not match its expected SHA-256 prefix "
+                                         f"{info.sha256_prefix}; delete it and retry")
+        done.append(path)
+    return done
