@@ -152,7 +152,6 @@ def _encode_args(p):
     p.add_argument("--prepared", required=True)
     p.add_argument("--split", required=True)
     p.add_argument("--out", required=True, help="latents .npz")
-    p.add_argument("--invert-n", type=int, default=0, help="also invert this many test images to x_T")
 
 
 @command("encode", "z_sem of every sample (+ normalisation statistics) and x_T of chosen test samples")(_encode_args)
@@ -160,7 +159,7 @@ def _encode(args, params):
     from diffae.eval.encode import encode_stage
 
     encode_stage(args.model, args.prepared, args.split, args.out, batch_size=params.eval.recon.batch_size,
-                 invert_n=args.invert_n, invert_steps=params.diffusion.T_eval, device=params.torch_device(),
+                 invert_n=params.eval.recon.invert_n, invert_steps=params.diffusion.T_eval, device=params.torch_device(),
                  partition_sizes=params.model.gae.partition)
 
 

@@ -216,6 +216,7 @@ class ReconEval:
     n_images: int
     batch_size: int
     seed: int
+    invert_n: int
 
 
 @dataclass(frozen=True)

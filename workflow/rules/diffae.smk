@@ -57,6 +57,7 @@ rule encode_diffae:
     params:
         cfg=PARAMS,
         eval=config["eval"]["recon"],
+        T=config["diffusion"]["T_eval"],
     shell:
         "diffae encode --params {params.cfg} --model {input.model} --prepared " + ILAB
         + " --split {input.split} --out {output}"
