@@ -48,7 +48,7 @@ def build(codecs: dict, ddim_model, prepared: str, groups_csv: str, out_csv: str
     """codecs: method -> codec (see diffae.eval.codecs); ddim_model: a loaded DDIM artifact (diffae.train.models)."""
     from diffae.data.prepared import load_prepared
     from diffae.eval import reconstruction
-    from diffae.eval.fid import FIDInception, fid_from_images
+    from diffae.eval.fid import FIDInception, fid_statistics, frechet_distance
     from diffae.eval.metrics import LPIPSMetric, reconstruction_metrics
     from diffae.train.stages_diffusegae import group_members
 
@@ -61,6 +61,7 @@ def build(codecs: dict, ddim_model, prepared: str, groups_csv: str, out_csv: str
     inception = FIDInception(weights_dir=weights_dir, allow_random=allow_random, seed=seed, device=device)
     to_x = lambda idx: (torch.from_numpy(np.ascontiguousarray(data.images[idx])).permute(0, 3, 1, 2)  # noqa: E731
                         .float().div(127.5).sub(1.0).to(device))
+    ref_mu, ref_sigma = fid_statistics(to_x(members[:, 0]).cpu(), inception, batch_size=batch_size)  # once, all rows
     rows = []
     for name, method, mode in row_specs(T):
         gen = torch.Generator().manual_seed(seed)
@@ -76,8 +77,7 @@ def build(codecs: dict, ddim_model, prepared: str, groups_csv: str, out_csv: str
             for k, v in reconstruction_metrics(center, x_hat, lpips).items():
                 metrics.setdefault(k, []).append(v)
             outs.append(x_hat.cpu())
-        centers = to_x(members[:, 0]).cpu()
-        fid = fid_from_images(torch.cat(outs), centers, inception, batch_size=batch_size)
+        fid = frechet_distance(*fid_statistics(torch.cat(outs), inception, batch_size=batch_size), ref_mu, ref_sigma)
         ours = {"fid": fid, **{k: float(np.concatenate(v).mean()) for k, v in metrics.items()}}
         paper = DIFFUSEGAE_TABLE2[name]
         rows.append({"model": name, "method": method, "T": None if method == "GZS-Net" else T, "x_T": mode, **ours,
