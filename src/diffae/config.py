@@ -157,6 +157,7 @@ class TrainConfig:
     optimizer: str
     weight_decay: float
     ema_decay: float
+    ema_warmup: bool
     grad_clip: float
     ckpt_every: int
     log_every: int
