@@ -3,7 +3,6 @@ import re
 import shlex
 import subprocess
 
-import pytest
 import yaml
 
 

@@ -378,10 +378,3 @@ def load_params(path: str | os.PathLike = "params.yaml") -> Params:
         raise ParamsError(f"{path}: not valid YAML: {err}") from err
     return from_dict(raw, source=str(path))
 
-
-def section(raw: dict, dotted: str) -> Any:
-    """raw['a']['b'] for 'a.b' (used by the CLI to pass a section on)."""
-    node = raw
-    for key in dotted.split("."):
-        node = node[key]
-    return node

@@ -3,10 +3,8 @@ DDIM (inferred x_T), Diff-AE (inferred x_T) and Diff-AE with random x_T (row a).
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
 import numpy as np
-import torch
 
 from diffae.eval import reconstruction
 from diffae.eval.metrics import LPIPSMetric, reconstruction_metrics

@@ -46,6 +46,7 @@ def row_specs(T: int) -> list[tuple[str, str, str]]:
 def build(codecs: dict, ddim_model, prepared: str, groups_csv: str, out_csv: str, n_groups: int, T: int,
           batch_size: int, seed: int, weights_dir, allow_random: bool, preset: str, device: str):
     """codecs: method -> codec (see diffae.eval.codecs); ddim_model: a loaded DDIM artifact (diffae.train.models)."""
+    from diffae.data.images import to_model_range
     from diffae.data.prepared import load_prepared
     from diffae.eval import reconstruction
     from diffae.eval.fid import FIDInception, fid_statistics, frechet_distance
@@ -59,8 +60,7 @@ def build(codecs: dict, ddim_model, prepared: str, groups_csv: str, out_csv: str
     members = members[:n_groups]
     lpips = LPIPSMetric("alex", weights_dir=weights_dir, allow_random=allow_random, seed=seed, device=device)
     inception = FIDInception(weights_dir=weights_dir, allow_random=allow_random, seed=seed, device=device)
-    to_x = lambda idx: (torch.from_numpy(np.ascontiguousarray(data.images[idx])).permute(0, 3, 1, 2)  # noqa: E731
-                        .float().div(127.5).sub(1.0).to(device))
+    to_x = lambda idx: to_model_range(data.images[idx]).to(device)  # noqa: E731
     ref_mu, ref_sigma = fid_statistics(to_x(members[:, 0]).cpu(), inception, batch_size=batch_size)  # once, all rows
     rows = []
     for name, method, mode in row_specs(T):

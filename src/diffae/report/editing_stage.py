@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from diffae.data.images import to_model_range
 from diffae.data.prepared import load_prepared
 from diffae.data.splits import read_split
 
@@ -20,8 +21,7 @@ def _test_images(prepared: str, split_csv: str, n: int, seed: int, device) -> to
     idx = np.random.default_rng(seed).permutation(idx)
     if len(idx) < n:
         idx = np.resize(idx, n)  # tiny presets: reuse test images rather than fail
-    x = torch.from_numpy(np.ascontiguousarray(data.images[np.sort(idx[:n])])).permute(0, 3, 1, 2)
-    return (x.float() / 127.5 - 1.0).to(device)
+    return to_model_range(data.images[np.sort(idx[:n])]).to(device)
 
 
 def editing_figures(codecs: dict, prepared: str, split_csv: str, outdir: str, T: int, fig_cfg, preset: str,
