@@ -23,19 +23,7 @@ from diffae.eval.fid import (
 torch.set_num_threads(2)
 
 
-@pytest.fixture(autouse=True)
-def empty_hub(tmp_path, monkeypatch):
-    """Point the torch hub cache at an empty folder and make any download attempt fail."""
-    hub = tmp_path / "hub"
-    hub.mkdir()
-    monkeypatch.setattr(torch.hub, "get_dir", lambda: str(hub))
-
-    def no_download(*args, **kwargs):
-        raise AssertionError(f"a download was attempted: {args}")
-
-    monkeypatch.setattr(torch.hub, "load_state_dict_from_url", no_download)
-    monkeypatch.setattr("pytorch_fid.inception.load_state_dict_from_url", no_download)
-    return hub
+pytestmark = pytest.mark.usefixtures("empty_hub")  # offline hub cache, downloads fail (conftest)
 
 
 def _random_stats(d: int, seed: int, n: int = 50):

@@ -15,20 +15,7 @@ from diffae.eval.metrics import LPIPSMetric, mse, reconstruction_metrics, ssim
 torch.set_num_threads(2)
 
 
-@pytest.fixture(autouse=True)
-def empty_hub(tmp_path, monkeypatch):
-    """Point the torch hub cache at an empty folder and make any download attempt fail."""
-    hub = tmp_path / "hub"
-    hub.mkdir()
-    monkeypatch.setattr(torch.hub, "get_dir", lambda: str(hub))
-
-    def no_download(*args, **kwargs):
-        raise AssertionError(f"a download was attempted: {args}")
-
-    monkeypatch.setattr(torch.hub, "load_state_dict_from_url", no_download)
-    monkeypatch.setattr(torch.hub, "download_url_to_file", no_download)
-    monkeypatch.setattr("torchvision.models._api.load_state_dict_from_url", no_download)
-    return hub
+pytestmark = pytest.mark.usefixtures("empty_hub")  # offline hub cache, downloads fail (conftest)
 
 
 # ---------------------------------------------------------------- MSE / SSIM
