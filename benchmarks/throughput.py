@@ -80,7 +80,7 @@ def run(name: str, c: dict, device: str, batch: int, iters: int, amp: bool, chan
         loss.backward()
         opt.step()
 
-    ddim = DDIM(diffusion, 2)
+    ddim = DDIM(diffusion, 2, clip_x0=True)
 
     @torch.no_grad()
     def sample_steps():

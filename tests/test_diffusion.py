@@ -154,13 +154,13 @@ def test_oracle_round_trip_exact(n_steps):
     diff = GaussianDiffusion.from_schedule("linear", 1000)
     x0 = torch.rand(3, 3, 4, 4, generator=torch.Generator().manual_seed(3), dtype=F64) * 2 - 1
     model = _oracle_for(diff, x0)
-    ddim = DDIM(diff, n_steps)
+    ddim = DDIM(diff, n_steps, clip_x0=False)
     x_T = ddim.invert(model, x0)
     # the oracle ODE path is the ray sqrt(abar) x0 + sqrt(1-abar) e, e = eps(x0, t_0); x_T sits at t_{n-1}
     a0, aT = diff.alphas_cumprod[0], diff.alphas_cumprod[ddim.timesteps[-1]]
     e = (1 - math.sqrt(a0)) / math.sqrt(1 - a0) * x0
     torch.testing.assert_close(x_T, math.sqrt(aT) * x0 + math.sqrt(1 - aT) * e, atol=1e-9, rtol=1e-9)
-    rec = ddim.sample(model, x_T, clip_x0=False)
+    rec = ddim.sample(model, x_T)
     assert float((rec - x0).abs().max()) < 1e-5
 
 
@@ -170,12 +170,12 @@ def test_constant_eps_round_trip_exact_and_official_convention_differs():
     g = torch.Generator().manual_seed(4)
     x0, e = torch.randn(2, 6, generator=g, dtype=F64), torch.randn(2, 6, generator=g, dtype=F64)
     model = lambda x_t, t, cond: e  # noqa: E731
-    ddim = DDIM(diff, 20)
-    rec = ddim.sample(model, ddim.invert(model, x0), clip_x0=False)
+    ddim = DDIM(diff, 20, clip_x0=False)
+    rec = ddim.sample(model, ddim.invert(model, x0))
     assert float((rec - x0).abs().max()) < 1e-9
     off = ddim.invert(model, x0, match_official_code=True)
     torch.testing.assert_close(off, e)  # reference code's last step lands on abar = 0
-    assert float((ddim.sample(model, off, clip_x0=False) - x0).abs().max()) > 1e-2
+    assert float((ddim.sample(model, off) - x0).abs().max()) > 1e-2
 
 
 def test_generic_model_round_trip_converges():
@@ -190,8 +190,8 @@ def test_generic_model_round_trip_converges():
 
     errs = []
     for n in (10, 20, 50, 100):
-        ddim = DDIM(diff, n)
-        rec = ddim.sample(model, ddim.invert(model, x0), clip_x0=False)
+        ddim = DDIM(diff, n, clip_x0=False)
+        rec = ddim.sample(model, ddim.invert(model, x0))
         errs.append(float((rec - x0).abs().max()))
     assert all(b < a for a, b in zip(errs, errs[1:])), errs
     assert errs[-1] < 0.25 * errs[0], errs
@@ -214,9 +214,9 @@ def test_ddim_steps_match_hand_derivation(n_steps, expected_ts):
 
     x_T = torch.tensor([[0.3, -1.2], [2.0, 0.1]], dtype=F64)
     cond = torch.tensor([[1.0], [-2.0]], dtype=F64)
-    ddim = DDIM(diff, n_steps)
+    ddim = DDIM(diff, n_steps, clip_x0=False)
     assert ddim.timesteps == expected_ts
-    out, traj = ddim.sample(model, x_T, cond, clip_x0=False, return_trajectory=True)
+    out, traj = ddim.sample(model, x_T, cond, return_trajectory=True)
     assert [c[0] for c in calls] == expected_ts[::-1] and traj.timesteps == expected_ts[::-1]
 
     def np_step(x, t, a_prev):
@@ -244,19 +244,19 @@ def test_clip_x0_and_float32():
     diff = GaussianDiffusion.from_schedule("linear", 1000)
     model = lambda x_t, t, cond: -3.0 * x_t  # noqa: E731  (x0 predictions far outside [-1, 1])
     x_T = torch.randn(2, 3, 4, 4, generator=torch.Generator().manual_seed(6))
-    ddim = DDIM(diff, 10)
+    ddim = DDIM(diff, 10, clip_x0=True)
     out, traj = ddim.sample(model, x_T, return_trajectory=True)
     assert out.dtype == torch.float32 and out.shape == x_T.shape
     assert all(float(p.abs().max()) <= 1.0 for p in traj.pred_x0)
     assert float(out.abs().max()) <= 1.0 + 1e-6
-    unclipped = ddim.sample(model, x_T, clip_x0=False)
+    unclipped = DDIM(diff, 10, clip_x0=False).sample(model, x_T)
     assert float(unclipped.abs().max()) > 1.0
-    ref = ddim.sample(model, x_T.double(), clip_x0=False)
+    ref = DDIM(diff, 10, clip_x0=False).sample(model, x_T.double())
     torch.testing.assert_close(unclipped.double(), ref, rtol=1e-4, atol=1e-4)
 
 
 def test_ddim_rejects_bad_model_output():
-    ddim = DDIM(GaussianDiffusion.from_schedule("linear", 100), 2)
+    ddim = DDIM(GaussianDiffusion.from_schedule("linear", 100), 2, clip_x0=True)
     with pytest.raises(ValueError, match="shape"):
         ddim.sample(lambda x, t, c: x[:, :1], torch.zeros(2, 3))
 

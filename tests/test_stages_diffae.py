@@ -92,10 +92,10 @@ def test_reconstruction_modes_on_an_oracle():
     oracle = OracleEps(x0, d)
     enc = lambda x: torch.zeros(len(x), 4)  # noqa: E731
     for mode in ("ddim", "inferred"):
-        out = reconstruction.decode(mode, oracle, enc, d, x0, T=10)
+        out = reconstruction.decode(mode, oracle, enc, d, x0, T=10, clip_x0=True)
         assert torch.allclose(out, x0, atol=1e-4), mode
     with pytest.raises(ValueError, match="unknown reconstruction mode"):
-        reconstruction.decode("bogus", oracle, enc, d, x0, T=10)
+        reconstruction.decode("bogus", oracle, enc, d, x0, T=10, clip_x0=True)
 
 
 def test_random_xT_is_seeded_and_inferred_beats_random():
@@ -106,8 +106,8 @@ def test_random_xT_is_seeded_and_inferred_beats_random():
     model = lambda x, t, cond=None: 0.5 * torch.tanh(x)  # noqa: E731
     enc = lambda x: torch.zeros(len(x), 4)  # noqa: E731
     mse = lambda a, b: {"mse": ((a - b) ** 2).mean(dim=(1, 2, 3)).numpy()}  # noqa: E731
-    r1 = reconstruction.evaluate("random", model, enc, d, x0, 50, mse, batch_size=4, seed=3)
-    r2 = reconstruction.evaluate("random", model, enc, d, x0, 50, mse, batch_size=4, seed=3)
-    inf = reconstruction.evaluate("inferred", model, enc, d, x0, 50, mse, batch_size=4, seed=3)
+    r1 = reconstruction.evaluate("random", model, enc, d, x0, 50, mse, batch_size=4, seed=3, clip_x0=True)
+    r2 = reconstruction.evaluate("random", model, enc, d, x0, 50, mse, batch_size=4, seed=3, clip_x0=True)
+    inf = reconstruction.evaluate("inferred", model, enc, d, x0, 50, mse, batch_size=4, seed=3, clip_x0=True)
     assert r1 == r2
     assert inf["mse"] < r1["mse"]

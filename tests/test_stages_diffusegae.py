@@ -142,7 +142,7 @@ def test_diffusegae_codec_normalises_and_denormalises():
 
     mean, std = torch.tensor([1.0, 2.0, 3.0, 4.0]), torch.tensor([2.0, 2.0, 2.0, 2.0])
     enc = lambda x: x[:, 0].flatten(1)  # noqa: E731
-    codec = DiffuseGAECodec("DiffuseGAE", P, enc, None, None, gae=IdentityGAE(), mean=mean, std=std)
+    codec = DiffuseGAECodec("DiffuseGAE", P, enc, None, None, True, gae=IdentityGAE(), mean=mean, std=std)
     x = torch.randn(3, 3, 2, 2)
     z = codec.encode(x)
     assert torch.allclose(z, (enc(x) - mean) / std)

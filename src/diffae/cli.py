@@ -159,7 +159,7 @@ def _encode(args, params):
 
     encode_stage(args.model, args.prepared, args.split, args.out, batch_size=params.eval.recon.batch_size,
                  invert_n=params.eval.recon.invert_n, invert_steps=params.diffusion.T_eval, device=params.torch_device(),
-                 partition_sizes=params.model.gae.partition)
+                 partition_sizes=params.model.gae.partition, clip_x0=params.diffusion.clip_x0)
 
 
 def _latent_args(p):
@@ -252,7 +252,8 @@ def _encode_method(args, params):
     from diffae.eval.encode import encode_codec_stage
 
     encode_codec_stage(METHODS[args.method], args.model, args.prepared, args.split, args.out,
-                       batch_size=params.eval.recon.batch_size, device=params.torch_device())
+                       batch_size=params.eval.recon.batch_size, device=params.torch_device(),
+                       clip_x0=params.diffusion.clip_x0)
 
 
 def _codecs(args, params, device):
@@ -263,12 +264,12 @@ def _codecs(args, params, device):
     attrs = tuple(load_prepared(args.prepared).attributes)
     clip = params.diffusion.clip_x0
     z_dim = params.model.encoder.z_dim
-    out = {"Diff-AE": load_codec("Diff-AE", args.diffae, device, clip,
+    out = {"Diff-AE": load_codec("Diff-AE", args.diffae, device, clip_x0=clip,
                                  partition=proportional_partition(attrs, params.model.gae.partition, z_dim)),
-           "DiffuseGAE": load_codec("DiffuseGAE", args.diffusegae, device, clip)}
+           "DiffuseGAE": load_codec("DiffuseGAE", args.diffusegae, device, clip_x0=clip)}
     for flag, method in (("gzsnet", "GZS-Net"), ("aeds", "AE + DS")):
         if getattr(args, flag, None):
-            out[method] = load_codec(method, getattr(args, flag), device)
+            out[method] = load_codec(method, getattr(args, flag), device, clip_x0=clip)
     return out
 
 
@@ -282,7 +283,8 @@ def _table2(args, params):
     g = params.eval.groups
     build(_codecs(args, params, device), load_trained(args.ddim, device), args.prepared, args.groups, args.out,
           g.n_groups, params.diffusion.T_eval, g.batch_size, g.seed, params.metrics.weights_dir,
-          params.metrics.allow_random_weights and not params.is_paper, params.preset, device)
+          params.metrics.allow_random_weights and not params.is_paper, params.preset, device,
+          clip_x0=params.diffusion.clip_x0)
 
 
 @command("table1", "DiffuseGAE Table 1: linear-probe accuracy of each latent part for each attribute")(

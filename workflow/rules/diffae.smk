@@ -58,6 +58,7 @@ rule encode_diffae:
         cfg=PARAMS,
         eval=config["eval"]["recon"],
         T=config["diffusion"]["T_eval"],
+        clip=config["diffusion"]["clip_x0"],
     shell:
         "diffae encode --params {params.cfg} --model {input.model} --prepared " + ILAB
         + " --split {input.split} --out {output}"

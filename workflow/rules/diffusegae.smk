@@ -155,6 +155,7 @@ rule table2:
         cfg=PARAMS,
         groups=config["eval"]["groups"],
         T=config["diffusion"]["T_eval"],
+        clip=config["diffusion"]["clip_x0"],
         metrics=config["metrics"],
     shell:
         "diffae table2 --params {params.cfg} --diffusegae {input.diffusegae} --diffae {input.diffae} --gzsnet "
@@ -192,6 +193,7 @@ rule figures_editing:
         cfg=PARAMS,
         figures=config["eval"]["figures"],
         T=config["diffusion"]["T_eval"],
+        clip=config["diffusion"]["clip_x0"],
     shell:
         "diffae figures-editing --params {params.cfg} --diffusegae {input.diffusegae} --diffae {input.diffae} "
         "--gzsnet {input.gzsnet} --aeds {input.aeds} --prepared " + ILAB + " --split {input.split} --outdir " + FIG
@@ -208,6 +210,7 @@ rule figure_ppl:
     params:
         cfg=PARAMS,
         ppl=config["eval"]["ppl"],
+        clip=config["diffusion"]["clip_x0"],
         metrics=config["metrics"],
     shell:
         "diffae figure-ppl --params {params.cfg} --diffusegae {input.diffusegae} --diffae {input.diffae} "

@@ -32,11 +32,20 @@ class Trajectory:
 
 
 class DDIM:
-    """eta = 0 DDIM over ``n_steps`` respaced timesteps of ``diffusion`` (see ``respaced_timesteps``)."""
+    """eta = 0 DDIM over ``n_steps`` respaced timesteps of ``diffusion`` (see ``respaced_timesteps``).
 
-    def __init__(self, diffusion: GaussianDiffusion, n_steps: int) -> None:
+    ``clip_x0`` (required) clamps every x0 prediction to [-1, 1] and re-derives eps from the
+    clamped x0, in ``sample`` and in ``invert`` alike: one object integrates one ODE in both
+    directions, so invert -> sample converges as ``n_steps`` grows. Clipping suits images
+    (``diffusion.clip_x0``); the latent DDIM and exact-model round trips use ``clip_x0=False``.
+    """
+
+    def __init__(self, diffusion: GaussianDiffusion, n_steps: int, *, clip_x0: bool) -> None:
+        if not isinstance(clip_x0, bool):
+            raise TypeError(f"DDIM: clip_x0 must be a bool, got {clip_x0!r}")
         self.diffusion = diffusion
         self.n_steps = int(n_steps)
+        self.clip_x0 = clip_x0
         self.timesteps = respaced_timesteps(diffusion.T, n_steps)
         self.alphas_cumprod = diffusion.alphas_cumprod[self.timesteps]  # float64, abar at kept steps
 
@@ -52,12 +61,12 @@ class DDIM:
         return tt, eps.to(x.dtype)
 
     def _predict(
-        self, model: EpsModel, x: torch.Tensor, t: int, cond: torch.Tensor | None, clip_x0: bool
+        self, model: EpsModel, x: torch.Tensor, t: int, cond: torch.Tensor | None
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """(eps, x0_hat) at original timestep t; with clipping, eps is re-derived from the clipped x0_hat."""
         tt, eps = self._eps(model, x, t, cond)
         x0 = self.diffusion.pred_x0_from_eps(x, tt, eps)  # Diff-AE Eq. 5
-        if clip_x0:
+        if self.clip_x0:
             x0 = x0.clamp(-1.0, 1.0)
             eps = self.diffusion.pred_eps_from_x0(x, tt, x0)
         return eps, x0
@@ -73,14 +82,13 @@ class DDIM:
         x: torch.Tensor,
         index: int,
         cond: torch.Tensor | None = None,
-        clip_x0: bool = True,
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """One generative step from kept timestep ``timesteps[index]`` to the previous kept one
         (or to x_0 when index == 0). Diff-AE Eq. 1: x_prev = sqrt(abar_prev) x0_hat + sqrt(1 - abar_prev) eps.
         Returns (x_prev, x0_hat)."""
         if not 0 <= index < self.n_steps:
             raise IndexError(f"DDIM.step: index {index} outside [0, {self.n_steps})")
-        eps, x0 = self._predict(model, x, self.timesteps[index], cond, clip_x0)
+        eps, x0 = self._predict(model, x, self.timesteps[index], cond)
         abar_prev = float(self.alphas_cumprod[index - 1]) if index > 0 else 1.0
         return self._move(x0, eps, abar_prev), x0
 
@@ -90,19 +98,14 @@ class DDIM:
         model: EpsModel,
         x_T: torch.Tensor,
         cond: torch.Tensor | None = None,
-        clip_x0: bool = True,
         progress: bool = False,
         return_trajectory: bool = False,
     ) -> torch.Tensor | tuple[torch.Tensor, Trajectory]:
-        """Decode x_T (the state at timestep t_{n-1}) to x_0, deterministically (Diff-AE Eq. 4).
-
-        ``clip_x0`` clamps each x0 prediction to [-1, 1] (images); disable it for the
-        latent DDIM and for exact round trips with ``invert``.
-        """
+        """Decode x_T (the state at timestep t_{n-1}) to x_0, deterministically (Diff-AE Eq. 4)."""
         x = x_T
         traj = Trajectory(x=[x]) if return_trajectory else None
         for i in tqdm(range(self.n_steps - 1, -1, -1), desc="DDIM sample", disable=not progress, leave=False):
-            x, x0 = self.step(model, x, i, cond, clip_x0)
+            x, x0 = self.step(model, x, i, cond)
             if traj is not None:
                 traj.timesteps.append(self.timesteps[i])
                 traj.x.append(x)
@@ -116,7 +119,6 @@ class DDIM:
         x_0: torch.Tensor,
         cond: torch.Tensor | None = None,
         progress: bool = False,
-        clip_x0: bool = False,
         match_official_code: bool = False,
         return_trajectory: bool = False,
     ) -> torch.Tensor | tuple[torch.Tensor, Trajectory]:
@@ -130,8 +132,8 @@ class DDIM:
 
         ``match_official_code=True`` reproduces the Diff-AE reference code instead: x_0 is
         used as the state at t_0, and the last step goes to abar = 0 (x_T = predicted eps),
-        a level that ``sample`` does not start from. ``clip_x0`` defaults to False here
-        (the reference code clips).
+        a level that ``sample`` does not start from. Both conventions clip x0 exactly when
+        ``sample`` does (the object's ``clip_x0``), as the reference code does in both directions.
         """
         x = x_0
         traj = Trajectory(x=[x]) if return_trajectory else None
@@ -139,16 +141,16 @@ class DDIM:
             if match_official_code:
                 t_eval = self.timesteps[i]
                 abar_next = float(self.alphas_cumprod[i + 1]) if i + 1 < self.n_steps else 0.0
-                eps, x0 = self._predict(model, x, t_eval, cond, clip_x0)
+                eps, x0 = self._predict(model, x, t_eval, cond)
             elif i == 0:
                 t_eval = self.timesteps[0]
                 abar_next = float(self.alphas_cumprod[0])
                 _, eps = self._eps(model, x, t_eval, cond)
-                x0 = x.clamp(-1.0, 1.0) if clip_x0 else x
+                x0 = x.clamp(-1.0, 1.0) if self.clip_x0 else x
             else:
                 t_eval = self.timesteps[i - 1]
                 abar_next = float(self.alphas_cumprod[i])
-                eps, x0 = self._predict(model, x, t_eval, cond, clip_x0)
+                eps, x0 = self._predict(model, x, t_eval, cond)
             x = self._move(x0, eps, abar_next)
             if traj is not None:
                 traj.timesteps.append(t_eval)

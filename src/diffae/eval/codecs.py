@@ -5,7 +5,9 @@ The editing evaluations (DiffuseGAE Table 2, Figs 6-9) treat every method alike:
   Diff-AE     z = z_sem = Enc(x), partitioned proportionally ("consistent with our method", Table 1 caption)
   GZS-Net / AE + DS   z = AE.E(x), x = AE.D(z)   (pixel autoencoders; no x_T)
 Images are in [-1, 1]. Diffusion codecs decode with `T` respaced DDIM steps from x_T (random, seeded,
-when not given); `invert` is the stochastic encoder (Diff-AE Eq. 8 / DiffuseGAE Eq. 7).
+when not given); `invert` is the stochastic encoder (Diff-AE Eq. 8 / DiffuseGAE Eq. 7). A codec holds one
+`clip_x0` setting (params `diffusion.clip_x0`) used by both directions, so `invert` and `decode` integrate
+the same ODE.
 """
 from __future__ import annotations
 
@@ -31,14 +33,19 @@ def proportional_partition(names: tuple[str, ...], sizes: tuple[int, ...], dim: 
 
 @dataclass
 class DiffusionCodec:
-    """Shared decoding of diffusion codecs: z -> z_sem (subclass hook) -> conditional DDIM."""
+    """Shared decoding of diffusion codecs: z -> z_sem (subclass hook) -> conditional DDIM.
+
+    ``clip_x0`` is used by ``decode`` and ``invert`` alike (one DDIM per step count, see ``ddim``)."""
     name: str
     partition: Partition
     encoder: torch.nn.Module
     unet: torch.nn.Module
     diffusion: GaussianDiffusion
-    clip_x0: bool = True
+    clip_x0: bool
     stochastic = True
+
+    def ddim(self, T: int) -> DDIM:
+        return DDIM(self.diffusion, T, clip_x0=self.clip_x0)
 
     def z_sem(self, z: Tensor) -> Tensor:
         return z
@@ -53,11 +60,11 @@ class DiffusionCodec:
         cond = self.z_sem(z)
         if x_T is None:
             x_T = self._noise(len(z), None, generator, z.device)
-        return DDIM(self.diffusion, T).sample(self.unet, x_T, cond=cond, clip_x0=self.clip_x0)
+        return self.ddim(T).sample(self.unet, x_T, cond=cond)
 
     @torch.no_grad()
     def invert(self, x: Tensor, z: Tensor, T: int) -> Tensor:
-        return DDIM(self.diffusion, T).invert(self.unet, x, cond=self.z_sem(z))
+        return self.ddim(T).invert(self.unet, x, cond=self.z_sem(z))
 
 
 @dataclass
@@ -98,10 +105,11 @@ class PixelAECodec:
         return self.ae.decode(z).clamp(-1, 1)
 
 
-def load_codec(method: str, path: str | Path, device: str | torch.device = "cpu", clip_x0: bool = True,
+def load_codec(method: str, path: str | Path, device: str | torch.device = "cpu", *, clip_x0: bool,
                partition: Partition | None = None):
     """Codec of a trained artifact: method in {"DiffuseGAE", "Diff-AE", "GZS-Net", "AE + DS"}.
 
+    ``clip_x0`` (params ``diffusion.clip_x0``) is the diffusion codecs' x0 clipping in both directions.
     Diff-AE's artifact has no partition of its own: pass `partition` (see `proportional_partition`).
     """
     from diffae.train.models import load_trained, partition_from_meta

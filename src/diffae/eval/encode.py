@@ -90,8 +90,10 @@ def invert_images(unet, encoder, ddim, images: np.ndarray, batch_size: int, devi
 
 
 def encode_stage(model_path: str, prepared: str, split_csv: str, out: str, batch_size: int,
-                 invert_n: int, invert_steps: int, device: str, partition_sizes: tuple[int, ...] | None = None) -> Latents:
-    """`diffae encode`: z_sem of every sample + x_T of the first `invert_n` test samples."""
+                 invert_n: int, invert_steps: int, device: str, partition_sizes: tuple[int, ...] | None = None,
+                 *, clip_x0: bool) -> Latents:
+    """`diffae encode`: z_sem of every sample + x_T of the first `invert_n` test samples, inverted with the
+    x0 clipping the decoders use (``clip_x0``, params ``diffusion.clip_x0``)."""
     from diffae.data.prepared import load_prepared
     from diffae.data.splits import read_split
     from diffae.diffusion import DDIM
@@ -104,9 +106,9 @@ def encode_stage(model_path: str, prepared: str, split_csv: str, out: str, batch
     xT = xT_index = None
     if invert_n > 0:
         xT_index = np.flatnonzero(split == "test")[:invert_n]
-        ddim = DDIM(model.diffusion, invert_steps)
+        ddim = DDIM(model.diffusion, invert_steps, clip_x0=clip_x0)
         xT = invert_images(model["unet"], model["encoder"], ddim, data.images[xT_index], batch_size, device)
-    meta = {"model": str(model_path), "prepared": str(prepared), "invert_steps": invert_steps,
+    meta = {"model": str(model_path), "prepared": str(prepared), "invert_steps": invert_steps, "clip_x0": clip_x0,
             "attributes": data.attributes, "method": "Diff-AE"}
     if partition_sizes is not None:
         from diffae.eval.codecs import proportional_partition
@@ -118,7 +120,7 @@ def encode_stage(model_path: str, prepared: str, split_csv: str, out: str, batch
 
 @torch.no_grad()
 def encode_codec_stage(method: str, model_path: str, prepared: str, split_csv: str, out: str, batch_size: int,
-                       device: str) -> Latents:
+                       device: str, *, clip_x0: bool) -> Latents:
     """`diffae encode-method`: a method's attribute-partitioned latent (DiffuseGAE z_dis, GZS-Net / AE + DS z)
     for every sample, for Table 1 and the t-SNE figures."""
     from diffae.data.images import to_model_range
@@ -126,7 +128,7 @@ def encode_codec_stage(method: str, model_path: str, prepared: str, split_csv: s
     from diffae.data.splits import read_split
     from diffae.eval.codecs import load_codec
 
-    codec = load_codec(method, model_path, device)
+    codec = load_codec(method, model_path, device, clip_x0=clip_x0)
     data = load_prepared(prepared)
     split = read_split(split_csv)
     z = np.concatenate([codec.encode(to_model_range(np.asarray(data.images[lo:lo + batch_size])).to(device))

@@ -44,8 +44,9 @@ def row_specs(T: int) -> list[tuple[str, str, str]]:
 
 
 def build(codecs: dict, ddim_model, prepared: str, groups_csv: str, out_csv: str, n_groups: int, T: int,
-          batch_size: int, seed: int, weights_dir, allow_random: bool, preset: str, device: str):
-    """codecs: method -> codec (see diffae.eval.codecs); ddim_model: a loaded DDIM artifact (diffae.train.models)."""
+          batch_size: int, seed: int, weights_dir, allow_random: bool, preset: str, device: str, *, clip_x0: bool):
+    """codecs: method -> codec (see diffae.eval.codecs); ddim_model: a loaded DDIM artifact (diffae.train.models);
+    ``clip_x0``: the DDIM row's x0 clipping, in inversion and sampling alike (the codecs hold their own)."""
     from diffae.data.images import to_model_range
     from diffae.data.prepared import load_prepared
     from diffae.eval import reconstruction
@@ -70,7 +71,8 @@ def build(codecs: dict, ddim_model, prepared: str, groups_csv: str, out_csv: str
             g = members[lo:lo + batch_size]
             center = to_x(g[:, 0])
             if method == "DDIM":
-                x_hat = reconstruction.decode("ddim", ddim_model["unet"], None, ddim_model.diffusion, center, T)
+                x_hat = reconstruction.decode("ddim", ddim_model["unet"], None, ddim_model.diffusion, center, T,
+                                              clip_x0=clip_x0)
             else:
                 partners = to_x(g[:, 1:].reshape(-1)).view(len(g), g.shape[1] - 1, *center.shape[1:])
                 x_hat = reassemble_and_decode(codecs[method], center, partners, T, mode, gen)
