@@ -106,3 +106,10 @@ def test_paper_preset_with_root_dry_runs(repo, tool_env, tmp_path):
     res = _run(["snakemake", "-n", "--forceall", "--configfile", str(cfg)], repo, tool_env)
     out = res.stdout + res.stderr
     assert "prepare_ilab" in out and "standin_ilab" not in out
+
+
+def test_gpu_medium_preset_dry_runs_every_stage_on_standins(repo, tool_env):
+    res = _run(["snakemake", "-n", "--forceall", "--configfile", "presets/gpu-medium.yaml"], repo, tool_env)
+    out = res.stdout + res.stderr
+    for rule in ("standin_ilab", "train_diffae", "finetune", "table2", "table_diffae_recon", "figure_ppl", "claims"):
+        assert f"rule {rule}:" in out, rule
