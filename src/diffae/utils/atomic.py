@@ -1,4 +1,7 @@
-"""Atomic file writes: write to a temporary file beside the target, fsync, then rename."""
+"""Atomic file writes: write to a temporary file beside the target, fsync, then rename.
+
+The result gets the permissions of an ordinary new file (0666 less the umask), not the
+0600 of the temporary file."""
 from __future__ import annotations
 
 import contextlib
@@ -6,6 +9,12 @@ import os
 import tempfile
 from pathlib import Path
 from typing import Iterator
+
+
+def _default_file_mode() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
 
 
 @contextlib.contextmanager
@@ -23,6 +32,7 @@ def atomic_path(target: str | Path) -> Iterator[Path]:
         yield tmp_path
         with open(tmp_path, "rb+") as fh:
             os.fsync(fh.fileno())
+        os.chmod(tmp_path, _default_file_mode())
         os.replace(tmp_path, target)
     finally:
         if tmp_path.exists():
