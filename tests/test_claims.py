@@ -97,3 +97,24 @@ def test_bad_inputs_raise(tmp_path):
         build_claims(None, tmp_path / "t2.csv")
     with pytest.raises(FileNotFoundError, match="nope.csv"):
         build_claims(tmp_path / "nope.csv", None)
+
+
+def test_failures_below_paper_scale_carry_their_diagnosis(tmp_path):
+    t = paper_tables()
+    t1 = t.table1
+    t1.loc[(t1.method == "DiffuseGAE") & (t1.part == "pose") & (t1.attribute == "pose"), "accuracy"] = 0.5
+    for preset, expect in (("embedded", True), ("paper-ilab", False)):
+        t.table1 = t1.assign(preset=preset)
+        p = _write(tmp_path, t, _ppl())
+        df = build_claims(p["table1"], p["table2"], p["diffae_table2"], p["ppl"], tmp_path / "c.csv",
+                          tmp_path / "c.md").set_index("claim")
+        assert df.loc["b", "supported"] != NA and not df.loc["b", "supported"]
+        assert (df.loc["b", "diagnosis"].startswith("scale:")) is expect, preset
+        assert df.loc["a", "diagnosis"] == ""  # holds: nothing to diagnose
+        assert ("why it fails here" in (tmp_path / "c.md").read_text()) is expect
+
+
+def test_every_claim_failing_at_embedded_scale_is_diagnosed():
+    by_id = {c.id: c for c in CLAIMS}
+    for cid in ("b", "b2", "c", "f2", "g"):
+        assert by_id[cid].diagnosis.split(":")[0] in ("scale", "bug"), cid

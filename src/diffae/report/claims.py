@@ -197,23 +197,42 @@ def claim_ppl(t: Tables) -> tuple[bool, str]:
 
 @dataclass(frozen=True)
 class Claim:
+    """``diagnosis``: why the claim fails on the embedded default, when it does (scale or bug, with the
+    evidence); shown beside a failure of any non-paper preset."""
     id: str
     source: str
     statement: str
     check: Callable[[Tables], tuple[bool, str]]
     note: str = ""
+    diagnosis: str = ""
+
+
+# Shared evidence of the embedded default's scale (800 CPU steps of a 32 px model; paper: 130M images).
+_WEAK_Z = ("the embedded Diff-AE decoder hardly uses z_sem yet: its random-x_T reconstructions reach SSIM ~0.16 "
+           "against the paper's 0.68 (Diff-AE Table 2 row a), so whatever z_sem carries is a small part of the image")
 
 
 CLAIMS: tuple[Claim, ...] = (
     Claim("a", "DiffuseGAE Table 2", "DiffuseGAE with inferred x_T beats DiffuseGAE with random x_T on FID, SSIM, "
           "LPIPS and MSE (SSIM higher, others lower)", claim_t2_inferred_beats_random),
     Claim("b", "DiffuseGAE Table 1, §4.1", "DiffuseGAE's diagonal probe accuracy >= Diff-AE's for every attribute",
-          claim_t1_diag_vs_diffae),
+          claim_t1_diag_vs_diffae,
+          diagnosis="scale: the GAE trains 600 steps at lr 4e-5 (paper 100k) and is still learning (L_dis 3.98 -> "
+                    "1.96, still falling ~8 % per 100 steps at the end); its 20-d background/pose parts are read "
+                    "against 103-d slices of an entangled z_sem, and an 800-step z_sem barely carries pose (Diff-AE "
+                    "0.18 vs chance 0.10). Identity, the best-learned attribute, already holds (0.74 vs 0.66). "
+                    "Losses, partition and probes are unit-tested (test_group_losses.py, test_probes.py)"),
     Claim("b2", "DiffuseGAE Table 1, §4.1", "DiffuseGAE's diagonal probe accuracy >= GZS-Net's for every attribute",
-          claim_t1_diag_vs_gzsnet),
+          claim_t1_diag_vs_gzsnet,
+          diagnosis="scale: GZS-Net reads the background straight from pixels (large flat areas, 1.00), while "
+                    "DiffuseGAE's parts come through the under-trained GAE on an 800-step z_sem (see b); identity, "
+                    "which z_sem does carry, already holds (0.74 vs 0.44)"),
     Claim("b3", "DiffuseGAE Table 1, §4.1", "AE + DS (directly supervised) has a mean diagonal accuracy >= "
           "DiffuseGAE's", claim_t1_aeds_best),
-    Claim("c", "DiffuseGAE Table 2", "DiffuseGAE (random x_T) has a lower FID than GZS-Net", claim_t2_beats_gzsnet_fid),
+    Claim("c", "DiffuseGAE Table 2", "DiffuseGAE (random x_T) has a lower FID than GZS-Net", claim_t2_beats_gzsnet_fid,
+          diagnosis="scale: " + _WEAK_Z + ", so a random x_T decodes to another vehicle scene (SSIM 0.17) while "
+                    "GZS-Net's pixel decoder reconstructs directly; the FID Inception is also randomly initialised "
+                    "offline. The inferred-x_T row, which shares the decoder, is near-exact (SSIM 0.998)"),
     Claim("d", "DiffuseGAE Table 2", "DiffuseGAE (random x_T) FID <= Diff-AE (random x_T) FID (paper 8.06 vs 8.07)",
           claim_t2_fid_vs_diffae),
     Claim("e", "DiffuseGAE Table 1, §4.1", "DiffuseGAE's off-diagonal accuracies are closer to chance 1/|A_r| than "
@@ -223,9 +242,17 @@ CLAIMS: tuple[Claim, ...] = (
     Claim("f1", "Diff-AE Table 2 (a)", "Diff-AE with inferred x_T beats random x_T on SSIM, LPIPS and MSE at "
           "every T", claim_dt2_inferred_beats_random),
     Claim("f2", "Diff-AE Table 2, §5.3", "Diff-AE at T=20 beats DDIM at T=100 on SSIM, LPIPS and MSE",
-          claim_dt2_t20_beats_ddim_t100),
+          claim_dt2_t20_beats_ddim_t100,
+          diagnosis="scale: on 32 px toy vehicles both models invert almost exactly (DDIM at T=100: SSIM 0.9986; "
+                    "both improve monotonically with T), and " + _WEAK_Z + ": the conditional decoder integrates "
+                    "the same ODE as the unconditional one (Diff-AE and DDIM agree within 0.015 SSIM at every T), so "
+                    "conditioning cannot shorten the path yet. It held before the inversion fix only because the "
+                    "mismatched clipping capped DDIM at SSIM ~0.79"),
     Claim("g", "DiffuseGAE Fig. 10, §4.4", "DiffuseGAE's PPL is lower than Diff-AE's at every timestep",
-          claim_ppl, note="Fig. 10 values are not transcribed, so paper_holds is NA (the paper states it holds)"),
+          claim_ppl, note="Fig. 10 values are not transcribed, so paper_holds is NA (the paper states it holds)",
+          diagnosis="scale: " + _WEAK_Z + "; both interpolations slerp the same inverted x_T, which dominates "
+                    "the decoded path, so the two PPL curves agree within 1 %; LPIPS-VGG is also randomly "
+                    "initialised offline"),
 )
 
 
@@ -303,10 +330,22 @@ def render_markdown(df: pd.DataFrame, preset: str = "") -> str:
     lines += ["", "| id | source | claim | paper | ours | paper numbers | our numbers |", "|---|---|---|---|---|---|---|"]
     for r in df.to_dict("records"):
         note = f" ({r['note']})" if r["note"] else ""
+        if r.get("diagnosis"):
+            note += f" — why it fails here: {r['diagnosis']}"
         cells = [r["claim"], r["source"], r["statement"] + note, mark.get(r["paper_holds"], "–"),
                  mark.get(r["supported"], "–"), r["paper"], r["ours"]]
         lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
     return "\n".join(lines) + "\n"
+
+
+def add_diagnoses(df: pd.DataFrame, preset: str) -> pd.DataFrame:
+    """Column ``diagnosis``: the claim's known embedded-scale cause beside each failure of a non-paper preset."""
+    by_id = {c.id: c.diagnosis for c in CLAIMS}
+    paper_scale = bool(preset) and all(p.strip().startswith("paper-") for p in preset.split(","))
+    failed = [s is not NA and not bool(s) for s in df["supported"]]
+    df["diagnosis"] = [by_id[cid] if (not paper_scale and f) else ""
+                       for cid, f in zip(df["claim"], failed)]
+    return df
 
 
 def build_claims(table1_csv: str | Path | None, table2_csv: str | Path | None,
@@ -314,12 +353,14 @@ def build_claims(table1_csv: str | Path | None, table2_csv: str | Path | None,
                  out_csv: str | Path | None = None, out_md: str | Path | None = None) -> pd.DataFrame:
     """Check every claim in CLAIMS on our tables (None input -> its claims read NA); write CSV and markdown.
 
-    Columns: claim, source, statement, ours, paper, paper_holds, supported (True / False / "NA"), note, preset.
+    Columns: claim, source, statement, ours, paper, paper_holds, supported (True / False / "NA"), note,
+    diagnosis (see ``add_diagnoses``), preset.
     """
     ours = Tables(read_table(table1_csv, "table1"), read_table(table2_csv, "table2"),
                   read_table(diffae_table2_csv, "diffae_table2"), read_table(ppl_csv, "ppl"))
     df = evaluate_claims(ours)
     preset = _preset(ours)
+    df = add_diagnoses(df, preset)
     df["preset"] = preset
     if out_csv is not None:
         write_table(df.to_dict("records"), out_csv)
