@@ -82,7 +82,7 @@ def test_missing_file_and_bad_yaml(tmp_path):
 
 
 def test_committed_schema_is_the_generated_one(capsys):
-    assert SCHEMA_PATH.read_text() == schema_yaml(), "regenerate: python -m diffae.config --schema > " + str(SCHEMA_PATH)
+    assert SCHEMA_PATH.read_text() == schema_yaml(), f"regenerate: python -m diffae.config --schema > {SCHEMA_PATH}"
     assert main(["--schema"]) == 0 and capsys.readouterr().out == schema_yaml()
 
 
@@ -109,7 +109,8 @@ def test_cross_key_rules():
     raw = _raw()
     n_test = raw["data"]["ilab"]["groups"]["n_test"]
     raw["eval"]["groups"]["n_groups"] = n_test + 1
-    with pytest.raises(ParamsError, match=rf"eval\.groups\.n_groups = {n_test + 1} exceeds data\.ilab\.groups\.n_test = {n_test}"):
+    expected = rf"eval\.groups\.n_groups = {n_test + 1} exceeds data\.ilab\.groups\.n_test = {n_test}"
+    with pytest.raises(ParamsError, match=expected):
         from_dict(raw, "bad.yaml")
 
 

@@ -443,11 +443,13 @@ def _adapter(cls: type) -> TypeAdapter:
 
 
 def _description(cls: type, loc: tuple) -> str | None:
-    """The description of the field at ``loc`` below section class ``cls``."""
+    """The description of the field at ``loc`` below section class ``cls`` (of the list, for an item)."""
     info = None
     for key in loc:
+        if isinstance(key, int):
+            break
         fields = getattr(cls, "__pydantic_fields__", None)
-        if not isinstance(key, str) or fields is None or key not in fields:
+        if fields is None or key not in fields:
             return None
         info = fields[key]
         cls = info.annotation
@@ -517,21 +519,21 @@ class _ParamsJsonSchema(GenerateJsonSchema):
         return {"anyOf": [super().float_schema(schema), dict(self._TEXT)]}
 
     def generate(self, schema: Any, mode: Any = "validation") -> dict:
-        out = _replace(super().generate(schema, mode), self._TEXT, {"$ref": "#/$defs/NumberText"})
+        out = self._tidy(super().generate(schema, mode))
         out["$defs"]["NumberText"] = {"description": "a number written as text (YAML 1.1 reads 1e-4 as a string)",
                                       "type": "string", "pattern": NUMBER_TEXT}
         return {"$schema": self.schema_dialect, **out}
 
-
-def _replace(tree: Any, old: dict, new: dict) -> Any:
-    """``tree`` with every sub-dict equal to ``old`` replaced by ``new``."""
-    if tree == old:
-        return dict(new)
-    if isinstance(tree, dict):
-        return {k: _replace(v, old, new) for k, v in tree.items()}
-    if isinstance(tree, list):
-        return [_replace(v, old, new) for v in tree]
-    return tree
+    def _tidy(self, tree: Any) -> Any:
+        """``tree`` with the placeholder as a $ref to NumberText and each description on one line."""
+        if tree == self._TEXT:
+            return {"$ref": "#/$defs/NumberText"}
+        if isinstance(tree, dict):
+            return {k: " ".join(v.split()) if k == "description" and isinstance(v, str) else self._tidy(v)
+                    for k, v in tree.items()}
+        if isinstance(tree, list):
+            return [self._tidy(v) for v in tree]
+        return tree
 
 
 def json_schema() -> dict:
