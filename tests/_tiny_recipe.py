@@ -18,7 +18,8 @@ from torch import Tensor, nn
 from torch.utils.data import TensorDataset
 
 from diffae.train import distributed
-from diffae.train.loop import LoopConfig, train
+from diffae.config import TrainConfig, parse
+from diffae.train.loop import train
 
 DIM = 8
 
@@ -53,6 +54,13 @@ class TinyRecipe:
         return mse, {"mse": mse.detach(), "noise_scale": scale}
 
 
+def train_config(**knobs) -> TrainConfig:
+    """A validated TrainConfig with the loop's former defaults for every knob not given."""
+    defaults = dict(optimizer="adam", weight_decay=0.0, ema_decay=0.9999, ema_warmup=False, grad_clip=1.0,
+                    ckpt_every=1000, log_every=100, amp=True, channels_last=False, compile=False, warmup_steps=0)
+    return parse(TrainConfig, {**defaults, **knobs})
+
+
 def make_dataset(n: int = 64, seed: int = 0) -> TensorDataset:
     g = torch.Generator().manual_seed(seed)
     return TensorDataset(torch.randn(n, DIM, generator=g))
@@ -73,11 +81,11 @@ def main(argv: list[str] | None = None) -> None:
     a = ap.parse_args(argv)
     torch.set_num_threads(1)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    cfg = LoopConfig(steps=a.steps, batch_size=a.batch_size, lr=1e-2, optimizer="adamw", weight_decay=0.01,
-                     ema_decay=a.ema_decay, ckpt_every=a.ckpt_every, log_every=a.log_every, seed=3,
-                     warmup_steps=3, dvclive=not a.no_dvclive)
+    cfg = train_config(steps=a.steps, batch_size=a.batch_size, lr=1e-2, optimizer="adamw", weight_decay=0.01,
+                       ema_decay=a.ema_decay, ckpt_every=a.ckpt_every, log_every=a.log_every, warmup_steps=3)
     recipe = TinyRecipe(sleep=a.sleep, nan_at=a.nan_at)
-    train(recipe, make_dataset(), cfg, a.out, device="cpu", progress=True, meta={"net": "tiny", "dim": DIM})
+    train(recipe, make_dataset(), cfg, a.out, seed=3, device="cpu", dvclive=not a.no_dvclive, progress=True,
+          meta={"net": "tiny", "dim": DIM})
     if a.rank_weights:
         weights = {k: m.state_dict() for k, m in recipe.modules().items()}
         torch.save(weights, Path(a.out) / f"rank{distributed.rank()}.pt")

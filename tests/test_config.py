@@ -1,10 +1,11 @@
 """params.yaml, presets and the schema."""
 from pathlib import Path
 
+import jsonschema
 import pytest
 import yaml
 
-from diffae.config import ParamsError, from_dict, load_params
+from diffae.config import SCHEMA_PATH, ParamsError, from_dict, load_params, main, schema_yaml
 
 REPO = Path(__file__).resolve().parents[1]
 PRESETS = sorted((REPO / "presets").glob("*.yaml"))
@@ -78,3 +79,43 @@ def test_missing_file_and_bad_yaml(tmp_path):
     bad.write_text("a: [1, 2\n")
     with pytest.raises(ParamsError, match="not valid YAML"):
         load_params(bad)
+
+
+def test_committed_schema_is_the_generated_one(capsys):
+    assert SCHEMA_PATH.read_text() == schema_yaml(), f"regenerate: python -m diffae.config --schema > {SCHEMA_PATH}"
+    assert main(["--schema"]) == 0 and capsys.readouterr().out == schema_yaml()
+
+
+@pytest.mark.parametrize("path", PRESETS + [REPO / "params.yaml"], ids=lambda p: p.name)
+def test_schema_accepts_what_the_typed_view_accepts(path):
+    """Snakemake validates with the committed schema (Draft 2020-12), diffae with the typed view."""
+    validator = jsonschema.Draft202012Validator(yaml.safe_load(SCHEMA_PATH.read_text()))
+    raw = yaml.safe_load(path.read_text())
+    assert list(validator.iter_errors(raw)) == []
+    raw["train"]["gae"]["lr"] = "4e-5"  # YAML 1.1 reads an exponent without a dot as text
+    assert list(validator.iter_errors(raw)) == []
+    assert from_dict(raw).train.gae.lr == 4e-5
+    raw["train"]["gae"]["lr"] = True
+    assert list(validator.iter_errors(raw)) != []
+    with pytest.raises(ParamsError, match=r"train\.gae\.lr=True"):
+        from_dict(raw)
+
+
+def test_cross_key_rules():
+    raw = _raw()
+    raw["model"]["gae"]["partition"] = [60, 20, 10]
+    with pytest.raises(ParamsError, match=r"model\.gae: partition \[60, 20, 10\] sums to 90, expected dis_dim = 100"):
+        from_dict(raw, "bad.yaml")
+    raw = _raw()
+    n_test = raw["data"]["ilab"]["groups"]["n_test"]
+    raw["eval"]["groups"]["n_groups"] = n_test + 1
+    expected = rf"eval\.groups\.n_groups = {n_test + 1} exceeds data\.ilab\.groups\.n_test = {n_test}"
+    with pytest.raises(ParamsError, match=expected):
+        from_dict(raw, "bad.yaml")
+
+
+def test_params_are_frozen():
+    p = load_params(REPO / "params.yaml")
+    with pytest.raises(AttributeError):
+        p.train.diffae.lr = 1.0
+    assert p.source == str(REPO / "params.yaml")

@@ -16,10 +16,12 @@ import pytest
 import torch
 from torch import nn
 
+from diffae.config import TrainConfig, parse
 from diffae.train import checkpoint as ckpt_mod
+from diffae.train.batches import batch_indices
 from diffae.train.checkpoint import load_checkpoint, load_final
 from diffae.train.ema import EMA
-from diffae.train.loop import LoopConfig, NonFiniteLossError, batch_indices, train
+from diffae.train.loop import NonFiniteLossError, train
 
 HERE = Path(__file__).resolve().parent
 SCRIPT = HERE / "_tiny_recipe.py"
@@ -38,11 +40,16 @@ def _one_thread():
     torch.set_num_threads(n)
 
 
-def _cfg(**kw) -> LoopConfig:
+def _cfg(**kw) -> TrainConfig:
     base = dict(steps=8, batch_size=8, lr=1e-2, optimizer="adamw", weight_decay=0.01, ema_decay=0.9,
-                ckpt_every=4, log_every=1, seed=3, warmup_steps=3, dvclive=False)
+                ckpt_every=4, log_every=1, warmup_steps=3)
     base.update(kw)
-    return LoopConfig(**base)
+    return tiny.train_config(**base)
+
+
+def _train(recipe, data, cfg, out, **run):
+    """train() with the run-level settings these tests share: seed 3, no dvclive unless asked."""
+    return train(recipe, data, cfg, out, **{"seed": 3, "dvclive": False, **run})
 
 
 def _run_script(out: Path, *args: str, **popen) -> subprocess.Popen:
@@ -120,7 +127,7 @@ def test_killed_and_resumed_run_is_bit_identical(tmp_path, caplog):
 def test_nan_guard_names_step_and_keeps_last_good_checkpoint(tmp_path):
     out = tmp_path / "run"
     with pytest.raises(NonFiniteLossError, match=r"non-finite loss at step 6 .*mse=nan") as info:
-        train(tiny.TinyRecipe(nan_at=6), tiny.make_dataset(), _cfg(steps=10, ckpt_every=4), out, progress=False)
+        _train(tiny.TinyRecipe(nan_at=6), tiny.make_dataset(), _cfg(steps=10, ckpt_every=4), out, progress=False)
     assert info.value.step == 6 and info.value.last_checkpoint == 4
     last = load_checkpoint(out / "checkpoints" / "last.pt")
     assert last["step"] == 4
@@ -129,8 +136,8 @@ def test_nan_guard_names_step_and_keeps_last_good_checkpoint(tmp_path):
     assert _csv_steps(out / "metrics.csv") == [1, 2, 3, 4, 5, 6]  # logged past the checkpoint
 
     # resuming with the bug fixed: rows 5, 6 are replaced, not duplicated; equal to a clean run
-    train(tiny.TinyRecipe(), tiny.make_dataset(), _cfg(steps=10, ckpt_every=4), out, progress=False)
-    train(tiny.TinyRecipe(), tiny.make_dataset(), _cfg(steps=10, ckpt_every=4), tmp_path / "clean", progress=False)
+    _train(tiny.TinyRecipe(), tiny.make_dataset(), _cfg(steps=10, ckpt_every=4), out, progress=False)
+    _train(tiny.TinyRecipe(), tiny.make_dataset(), _cfg(steps=10, ckpt_every=4), tmp_path / "clean", progress=False)
     assert _csv_steps(out / "metrics.csv") == list(range(1, 11))
     assert (out / "metrics.csv").read_text() == (tmp_path / "clean" / "metrics.csv").read_text()
     _assert_state_equal(load_final(out / "final.pt")["modules"], load_final(tmp_path / "clean" / "final.pt")["modules"])
@@ -145,7 +152,7 @@ def test_nonfinite_gradient_is_caught(tmp_path):
             return loss, terms
 
     with pytest.raises(NonFiniteLossError, match="gradient norm at step 2"):
-        train(InfGrad(), tiny.make_dataset(), _cfg(), tmp_path, progress=False)
+        _train(InfGrad(), tiny.make_dataset(), _cfg(), tmp_path, progress=False)
 
 
 # --------------------------------------------------------------------------- 3: atomic writes
@@ -164,7 +171,7 @@ def test_crash_while_saving_keeps_previous_checkpoint(tmp_path, monkeypatch):
     monkeypatch.setattr(ckpt_mod.torch, "save", flaky_save)
     out = tmp_path / "run"
     with pytest.raises(OSError, match="disk full"):
-        train(tiny.TinyRecipe(), tiny.make_dataset(), _cfg(steps=8, ckpt_every=2), out, progress=False)
+        _train(tiny.TinyRecipe(), tiny.make_dataset(), _cfg(steps=8, ckpt_every=2), out, progress=False)
     assert load_checkpoint(out / "checkpoints" / "last.pt")["step"] == 2
     assert Path(calls[1]).parent == out / "checkpoints" and Path(calls[1]).name != "last.pt"
     assert sorted(p.name for p in (out / "checkpoints").iterdir()) == ["last.pt"]
@@ -172,20 +179,20 @@ def test_crash_while_saving_keeps_previous_checkpoint(tmp_path, monkeypatch):
 
 def test_complete_run_leaves_no_temp_files_and_rerun_restores_final(tmp_path):
     out = tmp_path / "run"
-    res = train(tiny.TinyRecipe(), tiny.make_dataset(), _cfg(dvclive=True), out, progress=False, meta={"k": 1})
+    res = _train(tiny.TinyRecipe(), tiny.make_dataset(), _cfg(), out, dvclive=True, progress=False, meta={"k": 1})
     assert res.step == 8 and res.resumed_from is None and res.metrics["loss"] > 0
     assert [p.name for p in out.rglob("*.tmp")] == []
     first = load_final(out / "final.pt")
     assert first["meta"] == {"k": 1} and first["config"]["steps"] == 8
 
     (out / "final.pt").unlink()
-    res = train(tiny.TinyRecipe(), tiny.make_dataset(), _cfg(dvclive=True), out, progress=False, meta={"k": 1})
+    res = _train(tiny.TinyRecipe(), tiny.make_dataset(), _cfg(), out, dvclive=True, progress=False, meta={"k": 1})
     assert res.step == 8 and res.resumed_from == 8
     _assert_state_equal(first["modules"], load_final(out / "final.pt")["modules"])
     assert _csv_steps(out / "metrics.csv") == list(range(1, 9))
 
     with pytest.raises(ValueError, match="beyond steps=4"):
-        train(tiny.TinyRecipe(), tiny.make_dataset(), _cfg(steps=4), out, progress=False)
+        _train(tiny.TinyRecipe(), tiny.make_dataset(), _cfg(steps=4), out, progress=False)
 
 
 # --------------------------------------------------------------------------- 4: EMA math
@@ -219,7 +226,7 @@ def test_ema_matches_hand_computation():
 
 
 def test_ema_disabled_final_holds_raw_weights(tmp_path):
-    train(tiny.TinyRecipe(), tiny.make_dataset(), _cfg(ema_decay=0.0), tmp_path, progress=False)
+    _train(tiny.TinyRecipe(), tiny.make_dataset(), _cfg(ema_decay=0.0), tmp_path, progress=False)
     final, last = load_final(tmp_path / "final.pt"), load_checkpoint(tmp_path / "checkpoints" / "last.pt")
     assert final["ema"] is False and last["ema"] is None
     _assert_state_equal(final["modules"], last["modules"])
@@ -239,8 +246,8 @@ def test_batches_are_a_pure_function_of_seed_and_step():
 
 
 def test_metrics_rows_columns_and_warmup(tmp_path):
-    train(tiny.TinyRecipe(), tiny.make_dataset(), _cfg(steps=7, log_every=3, warmup_steps=4), tmp_path,
-          progress=False)
+    _train(tiny.TinyRecipe(), tiny.make_dataset(), _cfg(steps=7, log_every=3, warmup_steps=4), tmp_path,
+           progress=False)
     with open(tmp_path / "metrics.csv", newline="") as fh:
         rows = list(csv.DictReader(fh))
     assert [int(r["step"]) for r in rows] == [3, 6, 7]
@@ -253,16 +260,16 @@ def test_bad_config_and_recipe_are_reported(tmp_path):
     with pytest.raises(ValueError, match="optimizer='sgd'"):
         _cfg(optimizer="sgd")
     with pytest.raises(ValueError, match="unknown keys"):
-        LoopConfig.from_dict({"steps": 1, "batch_size": 1, "lr": 1.0, "lr_decay": 2})
+        parse(TrainConfig, {"steps": 1, "batch_size": 1, "lr": 1.0, "lr_decay": 2})
     with pytest.raises(ValueError, match="fewer than batch_size"):
-        train(tiny.TinyRecipe(), tiny.make_dataset(n=4), _cfg(), tmp_path, progress=False)
+        _train(tiny.TinyRecipe(), tiny.make_dataset(n=4), _cfg(), tmp_path, progress=False)
 
     class NotScalar(tiny.TinyRecipe):
         def loss(self, batch, step):
             return batch[0], {}
 
     with pytest.raises(TypeError, match="scalar tensor"):
-        train(NotScalar(), tiny.make_dataset(), _cfg(), tmp_path / "x", progress=False)
+        _train(NotScalar(), tiny.make_dataset(), _cfg(), tmp_path / "x", progress=False)
 
     class ReservedTerm(tiny.TinyRecipe):
         def loss(self, batch, step):
@@ -270,7 +277,7 @@ def test_bad_config_and_recipe_are_reported(tmp_path):
             return loss, {**terms, "lr": 1.0}
 
     with pytest.raises(ValueError, match=r"\['lr'\] are reserved"):
-        train(ReservedTerm(), tiny.make_dataset(), _cfg(), tmp_path / "y", progress=False)
+        _train(ReservedTerm(), tiny.make_dataset(), _cfg(), tmp_path / "y", progress=False)
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA (bf16 autocast, channels_last, compile)")
@@ -289,8 +296,8 @@ def test_cuda_amp_channels_last_compile(tmp_path):
             return (out.float() - x).pow(2).mean(), {}
 
     data = torch.utils.data.TensorDataset(torch.randn(16, 3, 8, 8))
-    res = train(Conv(), data, _cfg(steps=4, channels_last=True, compile=True, amp=True), tmp_path,
-                device="cuda", progress=False)
+    res = _train(Conv(), data, _cfg(steps=4, channels_last=True, compile=True, amp=True), tmp_path,
+                 device="cuda", progress=False)
     assert res.step == 4 and load_final(tmp_path / "final.pt")["modules"]["net"]["0.weight"].device.type == "cpu"
 
 
@@ -315,11 +322,11 @@ def test_torchrun_two_processes_gloo(tmp_path):
 
 
 def test_resume_repairs_torn_dvclive_summary(tmp_path):
-    cfg = _cfg(steps=4, ckpt_every=2, dvclive=True)
+    cfg = _cfg(steps=4, ckpt_every=2)
     with pytest.raises(NonFiniteLossError):
-        train(tiny.TinyRecipe(nan_at=3), tiny.make_dataset(), cfg, tmp_path, progress=False)
+        _train(tiny.TinyRecipe(nan_at=3), tiny.make_dataset(), cfg, tmp_path, dvclive=True, progress=False)
     (tmp_path / "dvclive" / "metrics.json").write_text('{"loss": 0.')  # as if killed mid-write
-    train(tiny.TinyRecipe(), tiny.make_dataset(), cfg, tmp_path, progress=False)
+    _train(tiny.TinyRecipe(), tiny.make_dataset(), cfg, tmp_path, dvclive=True, progress=False)
     tsv = (tmp_path / "dvclive" / "plots" / "metrics" / "loss.tsv").read_text().splitlines()[1:]
     assert [int(line.split("\t")[0]) for line in tsv] == [1, 2, 3, 4]
     assert json.loads((tmp_path / "dvclive" / "metrics.json").read_text())["step"] == 4
@@ -327,7 +334,7 @@ def test_resume_repairs_torn_dvclive_summary(tmp_path):
 
 def test_worker_processes_give_the_same_batches(tmp_path):
     for workers in (0, 1):
-        train(tiny.TinyRecipe(), tiny.make_dataset(), _cfg(steps=5, num_workers=workers), tmp_path / f"w{workers}",
-              progress=False)
+        _train(tiny.TinyRecipe(), tiny.make_dataset(), _cfg(steps=5), tmp_path / f"w{workers}", num_workers=workers,
+               progress=False)
     _assert_state_equal(load_final(tmp_path / "w0" / "final.pt")["modules"],
                         load_final(tmp_path / "w1" / "final.pt")["modules"])

@@ -1,284 +1,413 @@
-"""Typed view of params.yaml, validated against workflow/schemas/params.schema.yaml.
+"""Typed params: the one source of every knob's type, range, default and meaning.
 
-Every knob of the pipeline lives in params.yaml (single source). This module validates a params
-file against the JSON schema and builds frozen dataclasses per section, so a knob is walkable:
-params.yaml -> rule params -> CLI -> function argument.
+Every knob of the pipeline lives in params.yaml; its sections are the frozen pydantic dataclasses
+below, so a knob is walkable: params.yaml -> rule params -> CLI -> function argument. The JSON
+Schema that Snakemake validates (workflow/schemas/params.schema.yaml) is generated from them:
+
+    python -m diffae.config --schema > workflow/schemas/params.schema.yaml
+
+Scalars are strict (no "5" for an integer, no `yes` for a boolean). A float field also accepts a
+number written as text, since YAML 1.1 (PyYAML, Snakemake) reads ``1e-4`` as the string "1e-4".
 """
 from __future__ import annotations
 
-import dataclasses
+import argparse
+import functools
 import os
-import typing
-from dataclasses import dataclass, field
+import re
+import sys
 from pathlib import Path
-from typing import Any, Optional
+from typing import Annotated, Any, Literal, Optional
 
 import yaml
+from pydantic import AllowInfNan, BeforeValidator, ConfigDict, Field, Strict, TypeAdapter, ValidationError
+from pydantic import model_validator
+from pydantic.dataclasses import dataclass
+from pydantic.json_schema import GenerateJsonSchema
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SCHEMA_PATH = REPO_ROOT / "workflow" / "schemas" / "params.schema.yaml"
+SCHEMA_COMMAND = "python -m diffae.config --schema > workflow/schemas/params.schema.yaml"
 
 
 class ParamsError(ValueError):
-    """A params file is missing, unparsable or violates the schema; the message names key, value and expectation."""
+    """A params file is missing, unparsable or invalid; the message names key, value and expectation."""
 
 
-# ---------------------------------------------------------------- sections
-@dataclass(frozen=True)
+# ---------------------------------------------------------------- field types
+NUMBER_TEXT = r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$"
+
+
+def _number_from_text(value: Any) -> Any:
+    """'1e-4' -> 1e-4 (YAML 1.1 reads exponents without a dot as text); anything else unchanged."""
+    if isinstance(value, str) and re.fullmatch(NUMBER_TEXT, value.strip()):
+        return float(value)
+    return value
+
+
+Int = Annotated[int, Strict()]
+PosInt = Annotated[int, Strict(), Field(ge=1)]
+Bool = Annotated[bool, Strict()]
+Float = Annotated[float, BeforeValidator(_number_from_text), Strict(), AllowInfNan(False)]
+Schedule = Literal["linear", "cosine", "const0.008"]
+
+_SECTION = ConfigDict(extra="forbid")
+
+
+def _seed(what: str) -> Any:
+    return Field(ge=0, description=f"seed of {what}")
+
+
+def _ints(description: str, *, min_length: int = 1) -> Any:
+    return Field(min_length=min_length, description=description)
+
+
+# ---------------------------------------------------------------- data sections
+@dataclass(frozen=True, config=_SECTION)
 class IlabStandin:
-    n_identities: int
-    n_backgrounds: int
-    n_poses: int
-    image_size: int
-    jitter: float
-    seed: int
+    """Toy vehicles in iLab-20M file naming, generated offline when data.ilab.root is null."""
+
+    n_identities: Int = Field(ge=2, le=12, description="number of vehicle categories")
+    n_backgrounds: Int = Field(ge=2, le=200, description="number of backgrounds")
+    n_poses: Int = Field(ge=2, le=64, description="number of camera poses")
+    image_size: Int = Field(ge=8, le=1024, description="side of the generated square images in pixels")
+    jitter: Float = Field(ge=0, le=0.3, description="relative position/scale jitter, so x_T has something to carry")
+    seed: Int = _seed("the stand-in generator")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=_SECTION)
 class SplitConfig:
-    test_fraction: float
-    seed: int
+    """Train/test split of the prepared images (DiffuseGAE Sec. 4.1: 80:20)."""
+
+    test_fraction: Float = Field(gt=0, lt=1, description="share of the images held out for testing")
+    seed: Int = _seed("the split")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=_SECTION)
 class GroupsConfig:
-    s: int
-    n_train: int
-    n_test: int
-    seed: int
+    """GROUP(C, s) tables of DiffuseGAE Def. 1."""
+
+    s: Int = Field(ge=1, description="s of GROUP(C, s): attributes each partner shares with the centre")
+    n_train: Int = Field(ge=1, description="GROUPs drawn from the train split")
+    n_test: Int = Field(ge=1, description="GROUPs drawn from the test split")
+    seed: Int = _seed("the GROUP draws")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=_SECTION)
 class IlabData:
-    root: Optional[str]
-    identity: str
-    image_size: int
-    standin: IlabStandin
-    split: SplitConfig
-    groups: GroupsConfig
+    """iLab-20M (DiffuseGAE Sec. 4.1), real or stand-in."""
+
+    root: Optional[str] = Field(description="folder of real iLab-20M jpgs (searched recursively); null = stand-in")
+    identity: Literal["category", "instance"] = Field(description="file-name field used as the identity attribute")
+    image_size: Int = Field(ge=8, le=1024, description="prepared resolution (square resize)")
+    standin: IlabStandin = Field(description="the stand-in used when root is null")
+    split: SplitConfig = Field(description="train/test split")
+    groups: GroupsConfig = Field(description="GROUP tables")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=_SECTION)
 class CelebaStandin:
-    n_images: int
-    seed: int
+    """Cartoon faces in CelebA's on-disk format, generated offline when data.celeba.root is null."""
+
+    n_images: Int = Field(ge=8, description="number of generated faces")
+    seed: Int = _seed("the stand-in generator")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=_SECTION)
 class CelebaData:
-    root: Optional[str]
-    image_size: int
-    standin: CelebaStandin
+    """CelebA (Diff-AE Sec. 5), real or stand-in."""
+
+    root: Optional[str] = Field(description="folder holding img_align_celeba/ and the list_*.txt files; "
+                                            "null = stand-in")
+    image_size: Int = Field(ge=8, le=1024, description="prepared resolution (square resize)")
+    standin: CelebaStandin = Field(description="the stand-in used when root is null")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=_SECTION)
 class DataConfig:
-    ilab: IlabData
-    celeba: CelebaData
+    """Datasets."""
+
+    ilab: IlabData = Field(description="iLab-20M")
+    celeba: CelebaData = Field(description="CelebA")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=_SECTION)
 class MetricsConfig:
-    weights_dir: Optional[str]
-    allow_random_weights: bool
+    """Weights of the metric networks (FID Inception, LPIPS AlexNet/VGG)."""
+
+    weights_dir: Optional[str] = Field(description="folder with the metric networks' weight files; null = torch hub")
+    allow_random_weights: Bool = Field(description="seeded random metric nets when weights are absent "
+                                                   "(flagged in reports; never for paper presets)")
 
 
-@dataclass(frozen=True)
+# ---------------------------------------------------------------- model sections
+@dataclass(frozen=True, config=_SECTION)
 class DiffusionConfig:
-    T: int
-    beta_schedule: str
-    T_eval: int
-    T_recon: tuple[int, ...]
-    clip_x0: bool
+    """Gaussian diffusion (Diff-AE Table 5 / DiffuseGAE Sec. 4)."""
+
+    T: Int = Field(ge=1, description="training diffusion length")
+    beta_schedule: Schedule = Field(description="beta schedule of the image diffusion")
+    T_eval: Int = Field(ge=1, description="DDIM steps for DiffuseGAE evaluation (Table 2, Figs 6-9)")
+    T_recon: tuple[PosInt, ...] = _ints("DDIM steps of the Diff-AE Table 2 columns")
+    clip_x0: Bool = Field(description="clamp predicted x0 to [-1, 1] when sampling and inverting images")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=_SECTION)
 class UNetConfig:
     """Keyword arguments of diffae.nets.UNet (image_size and cond_dim come from data and encoder)."""
-    base_channels: int
-    channel_mult: tuple[int, ...]
-    num_res_blocks: int
-    attn_resolutions: tuple[int, ...]
-    dropout: float
-    num_heads: int
-    embed_channels: int
-    z_shift: bool
+
+    base_channels: Int = Field(ge=1, description="channels of the first level")
+    channel_mult: tuple[PosInt, ...] = _ints("channel multiplier per resolution level")
+    num_res_blocks: Int = Field(ge=1, description="residual blocks per level")
+    attn_resolutions: tuple[PosInt, ...] = _ints("resolutions with self-attention", min_length=0)
+    dropout: Float = Field(ge=0, le=1, description="dropout in residual blocks")
+    num_heads: Int = Field(ge=1, description="attention heads")
+    embed_channels: Int = Field(ge=1, description="width of the time/condition embedding")
+    z_shift: Bool = Field(description="AdaGN z shift z_b (DiffuseGAE Eq. 8); Diff-AE has only the z scale")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=_SECTION)
 class EncoderConfig:
     """`kind` picks diffae.nets.build_encoder's class; the rest are its keyword arguments."""
-    kind: str
-    base_channels: int
-    channel_mult: tuple[int, ...]
-    num_res_blocks: int
-    attn_resolutions: tuple[int, ...]
-    z_dim: int
+
+    kind: Literal["halfunet", "alter_resnet"] = Field(description="halfunet (Diff-AE) or alter_resnet "
+                                                                 "(DiffuseGAE Fig. 3)")
+    base_channels: Int = Field(ge=1, description="channels of the first level")
+    channel_mult: tuple[PosInt, ...] = _ints("channel multiplier per resolution level")
+    num_res_blocks: Int = Field(ge=1, description="residual blocks per level")
+    attn_resolutions: tuple[PosInt, ...] = _ints("resolutions with self-attention", min_length=0)
+    z_dim: Int = Field(ge=1, description="width of the semantic code z_sem")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=_SECTION)
 class LatentConfig:
-    hidden: int
-    num_layers: int
-    beta_schedule: str
+    """Latent DDIM MLP with skips (Diff-AE Sec. 4, Table 6)."""
+
+    hidden: Int = Field(ge=1, description="MLP width")
+    num_layers: Int = Field(ge=2, description="MLP layers")
+    beta_schedule: Schedule = Field(description="beta schedule of the latent diffusion")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=_SECTION)
 class GAEConfig:
-    dis_dim: int
-    partition: tuple[int, ...]
-    hidden: int
-    n_mlp: int
-    n_bottleneck: int
-    norm: str
+    """Group-supervised AutoEncoder on z_sem (DiffuseGAE Sec. 3.4, Fig. 1b)."""
+
+    dis_dim: Int = Field(ge=1, description="z_dis width (DiffuseGAE Sec. 4: 100)")
+    partition: tuple[PosInt, ...] = _ints("z_dis part sizes in the order of the dataset's attributes; "
+                                          "must sum to dis_dim")
+    hidden: Int = Field(ge=1, description="MLP width")
+    n_mlp: Int = Field(ge=1, description="MLP layers")
+    n_bottleneck: Int = Field(ge=0, description="bottleneck layers")
+    norm: Literal["layer", "group"] = Field(description="normalisation of the MLP layers")
+
+    @model_validator(mode="after")
+    def _partition_fills_dis_dim(self) -> "GAEConfig":
+        if sum(self.partition) != self.dis_dim:
+            raise ValueError(f"partition {list(self.partition)} sums to {sum(self.partition)}, "
+                             f"expected dis_dim = {self.dis_dim}")
+        return self
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=_SECTION)
 class GZSNetConfig:
-    base_channels: int
-    fc_hidden: int
+    """GZS-Net pixel autoencoder (also AE + DS); its latent is model.gae.dis_dim with the same partition."""
+
+    base_channels: Int = Field(ge=1, description="channels of the first level")
+    fc_hidden: Int = Field(ge=1, description="width of the fully connected layer")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=_SECTION)
 class ModelConfig:
-    unet: UNetConfig
-    encoder: EncoderConfig
-    latent: LatentConfig
-    gae: GAEConfig
-    gzsnet: GZSNetConfig
+    """Network architectures."""
+
+    unet: UNetConfig = Field(description="conditional DDIM decoder; the DDIM baseline is the same UNet without z")
+    encoder: EncoderConfig = Field(description="semantic encoder")
+    latent: LatentConfig = Field(description="latent DDIM")
+    gae: GAEConfig = Field(description="GAE")
+    gzsnet: GZSNetConfig = Field(description="GZS-Net and AE + DS")
 
 
-@dataclass(frozen=True)
+# ---------------------------------------------------------------- training sections
+@dataclass(frozen=True, config=_SECTION)
 class TrainConfig:
-    """Knobs of diffae.train.loop.LoopConfig for one stage (the seed comes from the top level)."""
-    steps: int
-    batch_size: int
-    lr: float
-    optimizer: str
-    weight_decay: float
-    ema_decay: float
-    ema_warmup: bool
-    grad_clip: float
-    ckpt_every: int
-    log_every: int
-    amp: bool
-    channels_last: bool
-    compile: bool
-    warmup_steps: int
+    """Knobs of the generic training loop diffae.train.loop.train for one stage (the seed is top level)."""
+
+    steps: Int = Field(ge=1, description="total optimizer updates")
+    batch_size: Int = Field(ge=1, description="global batch size (split over ranks under torchrun)")
+    lr: Float = Field(gt=0, description="peak learning rate")
+    optimizer: Literal["adam", "adamw"] = Field(description="Adam (Diff-AE Table 5) or AdamW (Table 6)")
+    weight_decay: Float = Field(ge=0, description="decoupled for AdamW, L2 for Adam")
+    ema_decay: Float = Field(ge=0, lt=1, description="EMA decay; 0 disables the EMA (final.pt then holds the "
+                                                     "raw weights)")
+    ema_warmup: Bool = Field(description="ramp the EMA decay as min(decay, (1+s)/(10+s)); needed for short runs, "
+                                         "where a constant decay keeps much of the initialisation")
+    grad_clip: Float = Field(ge=0, description="max global gradient norm over all trainable parameters; 0 disables")
+    ckpt_every: Int = Field(ge=1, description="write checkpoints/last.pt every this many updates (and at the end)")
+    log_every: Int = Field(ge=1, description="log metrics every this many updates (and at the end)")
+    amp: Bool = Field(description="bf16 autocast around the loss on CUDA (ignored on CPU)")
+    channels_last: Bool = Field(description="channels_last memory format for modules and 4-D batch tensors")
+    compile: Bool = Field(description="torch.compile every module in place")
+    warmup_steps: Int = Field(ge=0, description="linear lr warmup from lr/warmup_steps to lr; 0 disables")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=_SECTION)
 class TrainStages:
-    diffae: TrainConfig
-    ddim: TrainConfig
-    gae: TrainConfig
-    finetune: TrainConfig
-    gzsnet: TrainConfig
-    aeds: TrainConfig
-    latent_ddim: TrainConfig
+    """One training section per stage."""
+
+    diffae: TrainConfig = Field(description="Diff-AE: semantic encoder + conditional DDIM (Diff-AE Eq. 6)")
+    ddim: TrainConfig = Field(description="DDIM baseline")
+    gae: TrainConfig = Field(description="GAE on GROUP latents (DiffuseGAE Eq. 11)")
+    finetune: TrainConfig = Field(description="joint fine-tuning (DiffuseGAE Eq. 12)")
+    gzsnet: TrainConfig = Field(description="GZS-Net baseline")
+    aeds: TrainConfig = Field(description="AE + DS baseline")
+    latent_ddim: TrainConfig = Field(description="latent DDIM (Diff-AE Eq. 9)")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=_SECTION)
 class GAELoss:
-    lambda_ss: float
-    lambda_ur: float
+    """Weights of DiffuseGAE Eq. (11)."""
+
+    lambda_ss: Float = Field(ge=0, description="weight of the swap-and-share term")
+    lambda_ur: Float = Field(ge=0, description="weight of the unit-reconstruction term")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=_SECTION)
 class FinetuneLoss:
-    gamma: float
-    lambda_ss: float
-    lambda_ur: float
+    """Weights of DiffuseGAE Eq. (12)."""
+
+    gamma: Float = Field(ge=0, description="weight of the diffusion term")
+    lambda_ss: Float = Field(ge=0, description="weight of the swap-and-share term")
+    lambda_ur: Float = Field(ge=0, description="weight of the unit-reconstruction term")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=_SECTION)
 class GZSLoss:
-    w_recon: float
-    w_swap: float
-    w_cycle: float
+    """Weights of the GZS-Net losses."""
+
+    w_recon: Float = Field(ge=0, description="reconstruction")
+    w_swap: Float = Field(ge=0, description="attribute swap")
+    w_cycle: Float = Field(ge=0, description="cycle swap")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=_SECTION)
 class AEDSLoss:
-    w_recon: float
-    w_cls: float
+    """Weights of the AE + DS losses."""
+
+    w_recon: Float = Field(ge=0, description="reconstruction")
+    w_cls: Float = Field(ge=0, description="per-part attribute cross-entropy")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=_SECTION)
 class LossConfig:
-    gae: GAELoss
-    finetune: FinetuneLoss
-    gzsnet: GZSLoss
-    aeds: AEDSLoss
+    """Loss weights per stage."""
+
+    gae: GAELoss = Field(description="GAE")
+    finetune: FinetuneLoss = Field(description="joint fine-tuning")
+    gzsnet: GZSLoss = Field(description="GZS-Net")
+    aeds: AEDSLoss = Field(description="AE + DS")
 
 
-@dataclass(frozen=True)
+# ---------------------------------------------------------------- evaluation sections
+@dataclass(frozen=True, config=_SECTION)
 class ReconEval:
-    n_images: int
-    batch_size: int
-    seed: int
-    invert_n: int
+    """Diff-AE Table 2 on held-out test images."""
+
+    n_images: Int = Field(ge=1, description="test images reconstructed")
+    batch_size: Int = Field(ge=1, description="images per batch")
+    seed: Int = _seed("the image choice and x_T noise")
+    invert_n: Int = Field(ge=0, description="`diffae encode` also stores x_T (T = diffusion.T_eval) of this many "
+                                            "test images")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=_SECTION)
 class GroupsEval:
-    n_groups: int
-    batch_size: int
-    seed: int
+    """DiffuseGAE Table 2 on evaluation GROUPs (T = diffusion.T_eval)."""
+
+    n_groups: Int = Field(ge=1, description="evaluation GROUPs; <= data.ilab.groups.n_test")
+    batch_size: Int = Field(ge=1, description="GROUPs per batch")
+    seed: Int = _seed("the GROUP choice and x_T noise")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=_SECTION)
 class ProbeEval:
-    max_iter: int
-    C: float
+    """DiffuseGAE Table 1: linear classifiers on latent codes, 80:20 split."""
+
+    max_iter: Int = Field(ge=1, description="solver iterations")
+    C: Float = Field(gt=0, description="inverse L2 regularisation strength")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=_SECTION)
 class TSNEEval:
-    perplexity: float
-    max_points: int
-    seed: int
+    """DiffuseGAE Figs 2 and 5 (openTSNE)."""
+
+    perplexity: Float = Field(gt=0, description="t-SNE perplexity")
+    max_points: Int = Field(ge=1, description="points embedded at most (a seeded subset beyond)")
+    seed: Int = _seed("t-SNE and the subset")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=_SECTION)
 class PPLEval:
-    n_pairs: int
-    eps: float
-    timesteps: tuple[int, ...]
-    batch_size: int
-    seed: int
+    """Perceptual path length, DiffuseGAE Eq. (13) / Fig. 10."""
+
+    n_pairs: Int = Field(ge=2, description="latent pairs")
+    eps: Float = Field(gt=0, description="interpolation step")
+    timesteps: tuple[PosInt, ...] = _ints("DDIM steps of the curve")
+    batch_size: Int = Field(ge=1, description="pairs per batch")
+    seed: Int = _seed("the pairs")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=_SECTION)
 class FiguresEval:
-    n_examples: int
-    n_interp: int
-    seed: int
+    """Editing grids (DiffuseGAE Figs 6-9)."""
+
+    n_examples: Int = Field(ge=1, description="rows per figure")
+    n_interp: Int = Field(ge=3, description="columns of an interpolation")
+    seed: Int = _seed("the example choice")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=_SECTION)
 class EvalConfig:
-    recon: ReconEval
-    groups: GroupsEval
-    probe: ProbeEval
-    tsne: TSNEEval
-    ppl: PPLEval
-    figures: FiguresEval
+    """Evaluation settings."""
+
+    recon: ReconEval = Field(description="Diff-AE Table 2")
+    groups: GroupsEval = Field(description="DiffuseGAE Table 2")
+    probe: ProbeEval = Field(description="DiffuseGAE Table 1")
+    tsne: TSNEEval = Field(description="DiffuseGAE Figs 2 and 5")
+    ppl: PPLEval = Field(description="DiffuseGAE Fig. 10")
+    figures: FiguresEval = Field(description="DiffuseGAE Figs 6-9")
 
 
-@dataclass(frozen=True)
+# ---------------------------------------------------------------- the whole file
+@dataclass(frozen=True, config=ConfigDict(extra="forbid", title="diffae-repro params"))
 class Params:
-    preset: str
-    seed: int
-    device: str
-    data: DataConfig
-    metrics: MetricsConfig
-    diffusion: DiffusionConfig
-    model: ModelConfig
-    train: TrainStages
-    losses: LossConfig
-    eval: EvalConfig
-    source: str = field(default="<dict>", compare=False)
+    """Every knob of the pipeline. Snakemake validates its config against the schema generated from this
+    class and diffae.config validates every params file it loads; unknown keys are errors."""
+
+    preset: str = Field(pattern=r"^(embedded|smoke|paper-[a-z0-9-]+|[a-z0-9-]+)$",
+                        description="name of the preset; paper-* presets refuse null dataset roots and random "
+                                    "metric weights")
+    seed: Int = _seed("model initialisation, the global RNGs and the batch order of every training stage")
+    device: Literal["auto", "cpu", "cuda"] = Field(description="auto = cuda when available, else cpu")
+    data: DataConfig = Field(description="datasets")
+    metrics: MetricsConfig = Field(description="metric networks")
+    diffusion: DiffusionConfig = Field(description="Gaussian diffusion")
+    model: ModelConfig = Field(description="architectures")
+    train: TrainStages = Field(description="training loop knobs per stage")
+    losses: LossConfig = Field(description="loss weights")
+    eval: EvalConfig = Field(description="evaluation")
+
+    @model_validator(mode="after")
+    def _eval_groups_within_test_groups(self) -> "Params":
+        n_eval, n_test = self.eval.groups.n_groups, self.data.ilab.groups.n_test
+        if n_eval > n_test:
+            raise ValueError(f"eval.groups.n_groups = {n_eval} exceeds data.ilab.groups.n_test = {n_test} "
+                             "(evaluation groups are drawn from the test GROUP table)")
+        return self
+
+    @property
+    def source(self) -> str:
+        """The file these params were loaded from."""
+        return getattr(self, "_source", "<dict>")
 
     @property
     def is_paper(self) -> bool:
@@ -303,68 +432,66 @@ class Params:
         return "cuda" if torch.cuda.is_available() else "cpu"
 
 
-# ---------------------------------------------------------------- loading
-def load_schema() -> dict:
-    if not SCHEMA_PATH.is_file():
-        raise ParamsError(f"schema not found at {SCHEMA_PATH}; is the package installed from a checkout (pip install -e .)?")
-    return yaml.safe_load(SCHEMA_PATH.read_text())
+# ---------------------------------------------------------------- validation
+_BOUNDS = {"less_than": "exclusive maximum", "less_than_equal": "maximum", "greater_than": "exclusive minimum",
+           "greater_than_equal": "minimum", "too_short": "minimum length", "too_long": "maximum length"}
 
 
-def _format_error(err, source: str) -> str:
-    path = ".".join(str(p) for p in err.absolute_path) or "<top level>"
-    value = err.instance
-    shown = repr(value) if not isinstance(value, (dict, list)) else type(value).__name__
-    if err.validator == "additionalProperties":
-        return f"{source}: at {path}: {err.message} (unknown key; check spelling against the schema)"
-    if err.validator == "required":
-        return f"{source}: at {path}: {err.message}"
-    expected = err.schema.get("description") or f"{err.validator} {err.validator_value!r}"
-    return f"{source}: key {path} has bad value {shown}: {err.message} (expected {expected})"
+@functools.cache
+def _adapter(cls: type) -> TypeAdapter:
+    return TypeAdapter(cls)
 
 
-def validate(raw: dict, source: str = "<dict>") -> None:
-    """Validate a raw params dict; raise ParamsError listing every violation with key path, value, expectation."""
-    import jsonschema
-
-    validator = jsonschema.Draft202012Validator(load_schema())
-    errors = sorted(validator.iter_errors(raw), key=lambda e: list(map(str, e.absolute_path)))
-    if errors:
-        raise ParamsError("invalid params:\n  " + "\n  ".join(_format_error(e, source) for e in errors))
-
-
-def _build(cls, value: Any):
-    """Recursively build a (frozen) dataclass from a validated dict."""
-    if dataclasses.is_dataclass(cls) and isinstance(value, dict):
-        hints = typing.get_type_hints(cls)
-        kwargs = {f.name: _build(hints[f.name], value[f.name]) for f in dataclasses.fields(cls) if f.name in value}
-        return cls(**kwargs)
-    origin = typing.get_origin(cls)
-    if origin is tuple or (origin is None and cls is tuple):
-        return tuple(value)
-    if isinstance(value, list):
-        return tuple(value)
-    return value
+def _description(cls: type, loc: tuple) -> str | None:
+    """The description of the field at ``loc`` below section class ``cls`` (of the list, for an item)."""
+    info = None
+    for key in loc:
+        if isinstance(key, int):
+            break
+        fields = getattr(cls, "__pydantic_fields__", None)
+        if fields is None or key not in fields:
+            return None
+        info = fields[key]
+        cls = info.annotation
+    return info.description if info is not None else None
 
 
-def _check_consistency(raw: dict, source: str) -> None:
-    """Cross-key rules JSON Schema cannot express."""
-    gae = raw["model"]["gae"]
-    if sum(gae["partition"]) != gae["dis_dim"]:
-        raise ParamsError(f"{source}: model.gae.partition {gae['partition']} sums to {sum(gae['partition'])}, "
-                          f"expected model.gae.dis_dim = {gae['dis_dim']}")
-    n_eval, n_test = raw["eval"]["groups"]["n_groups"], raw["data"]["ilab"]["groups"]["n_test"]
-    if n_eval > n_test:
-        raise ParamsError(f"{source}: eval.groups.n_groups = {n_eval} exceeds data.ilab.groups.n_test = {n_test} "
-                          "(evaluation groups are drawn from the test GROUP table)")
+def _format_error(err: dict, cls: type, source: str) -> str:
+    """One line per violation: file, key path, bad value and what was expected."""
+    loc = tuple(err["loc"])
+    path = ".".join(map(str, loc)) or "<top level>"
+    parent = ".".join(map(str, loc[:-1])) or "<top level>"
+    kind = err["type"]
+    if kind == "unexpected_keyword_argument":
+        return f"{source}: at {parent}: '{loc[-1]}' was unexpected (unknown keys are errors; check the spelling)"
+    if kind in ("missing_argument", "missing"):
+        return f"{source}: at {parent}: '{loc[-1]}' is a required property"
+    if kind == "value_error":
+        return f"{source}: at {path}: {err['ctx']['error']}"
+    value = err["input"]
+    shown = type(value).__name__ if isinstance(value, (dict, list)) else repr(value)
+    bound = f" ({_BOUNDS[kind]})" if kind in _BOUNDS else ""
+    described = _description(cls, loc)
+    expected = f"; {path}: {described}" if described else ""
+    return f"{source}: key {path}={shown} is invalid: {err['msg']}{bound}{expected}"
 
 
-def from_dict(raw: dict, source: str = "<dict>") -> Params:
+def parse(cls: type, raw: Any, source: str = "<dict>") -> Any:
+    """Validate ``raw`` (a mapping) as section ``cls``; ParamsError lists every violation."""
     if not isinstance(raw, dict):
         raise ParamsError(f"{source}: top level must be a mapping, got {type(raw).__name__}")
-    validate(raw, source)
-    _check_consistency(raw, source)
-    params = _build(Params, raw)
-    return dataclasses.replace(params, source=source)
+    try:
+        return _adapter(cls).validate_python(raw)
+    except ValidationError as err:
+        lines = sorted(_format_error(e, cls, source) for e in err.errors())
+        raise ParamsError("invalid params:\n  " + "\n  ".join(lines)) from None
+
+
+def from_dict(raw: Any, source: str = "<dict>") -> Params:
+    """Validate a raw params mapping and build its typed view."""
+    params = parse(Params, raw, source)
+    object.__setattr__(params, "_source", source)  # not a params key: set past the frozen guard
+    return params
 
 
 def load_params(path: str | os.PathLike = "params.yaml") -> Params:
@@ -378,3 +505,58 @@ def load_params(path: str | os.PathLike = "params.yaml") -> Params:
         raise ParamsError(f"{path}: not valid YAML: {err}") from err
     return from_dict(raw, source=str(path))
 
+
+# ---------------------------------------------------------------- the generated JSON Schema
+class _ParamsJsonSchema(GenerateJsonSchema):
+    """JSON Schema 2020-12 as Snakemake reads it: no per-field titles; a float is a number or NumberText."""
+
+    _TEXT = {"$comment": "NumberText"}  # placeholder: pydantic resolves only the $refs it wrote itself
+
+    def field_title_should_be_set(self, schema: Any) -> bool:
+        return False
+
+    def float_schema(self, schema: Any) -> dict:
+        return {"anyOf": [super().float_schema(schema), dict(self._TEXT)]}
+
+    def generate(self, schema: Any, mode: Any = "validation") -> dict:
+        out = self._tidy(super().generate(schema, mode))
+        out["$defs"]["NumberText"] = {"description": "a number written as text (YAML 1.1 reads 1e-4 as a string)",
+                                      "type": "string", "pattern": NUMBER_TEXT}
+        return {"$schema": self.schema_dialect, **out}
+
+    def _tidy(self, tree: Any) -> Any:
+        """``tree`` with the placeholder as a $ref to NumberText and each description on one line."""
+        if tree == self._TEXT:
+            return {"$ref": "#/$defs/NumberText"}
+        if isinstance(tree, dict):
+            return {k: " ".join(v.split()) if k == "description" and isinstance(v, str) else self._tidy(v)
+                    for k, v in tree.items()}
+        if isinstance(tree, list):
+            return [self._tidy(v) for v in tree]
+        return tree
+
+
+def json_schema() -> dict:
+    """The JSON Schema of a params file, generated from :class:`Params`."""
+    return _adapter(Params).json_schema(schema_generator=_ParamsJsonSchema)
+
+
+def schema_yaml() -> str:
+    """The text of workflow/schemas/params.schema.yaml."""
+    header = f"# Generated from diffae.config.Params; do not edit. Regenerate with:\n#   {SCHEMA_COMMAND}\n"
+    return header + yaml.safe_dump(json_schema(), sort_keys=False, width=120, default_flow_style=None)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m diffae.config", description="the params JSON Schema")
+    ap.add_argument("--schema", action="store_true", help="print the JSON Schema (YAML) of a params file")
+    args = ap.parse_args(argv)
+    if not args.schema:
+        ap.print_help()
+        return 2
+    sys.stdout.write(schema_yaml())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,152 +1,54 @@
 """The one training loop shared by every stage (DESIGN.md Sec. 3 and 7).
 
-A *recipe* states what is trained and the loss; the loop owns the mechanics: batching,
-device placement, AMP, the optimizer (Adam/AdamW as in Diff-AE Tables 5-6 and DiffuseGAE
-Sec. 3), optional linear lr warmup, gradient clipping, EMA, the non-finite loss guard,
-checkpoints with bit-identical resume, progress and metrics logs, and data parallelism
-under ``torchrun``.
+A *recipe* (train/recipe.py) states what is trained and the loss; the loop owns the mechanics:
+device placement, AMP, the optimizer (Adam/AdamW as in Diff-AE Tables 5-6 and DiffuseGAE Sec. 3),
+optional linear lr warmup, gradient clipping, EMA, the non-finite loss guard, checkpoints with
+bit-identical resume, progress and metrics logs (train/metrics_log.py), and data parallelism under
+``torchrun``. Batches are a pure function of (seed, update index) (train/batches.py), so a resumed
+run sees exactly the batches an uninterrupted one would.
 
 Step numbering: ``step`` counts completed optimizer updates. ``recipe.loss(batch, step)``
 computes the update that starts from ``step`` completed updates (0-based update index); a
 checkpoint or log row at ``step = k`` holds the state after ``k`` updates, and a run resumed
 from it computes update ``k`` next.
 
-Batches: update ``s`` uses rows ``[i*B, (i+1)*B)`` of a permutation of the dataset that is a
-pure function of ``(seed, epoch)`` (``epoch = s // (len(dataset) // B)``, incomplete last
-batches dropped), so a resumed run sees exactly the batches an uninterrupted one would. With
-``torchrun`` the global batch ``B`` is split in equal contiguous slices over ranks.
+The phases of a run, in order (the shape of guided-diffusion's ``TrainLoop``): ``_setup``
+(modules, optimizer), ``_resume`` (seeds, EMA, last.pt), then per update ``_step``, ``_log`` and
+``_save``, and ``_finish`` (final.pt).
 """
 from __future__ import annotations
 
 import contextlib
-import csv
-import json
+import dataclasses
 import logging
 import math
 import random
 import time
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator, Mapping, Protocol, Sequence, runtime_checkable
+from typing import Any, Mapping, NamedTuple, Sequence
 
 import numpy as np
 import torch
 from torch import Tensor, nn
-from torch.utils.data import DataLoader, TensorDataset, default_collate
 
+from diffae.config import TrainConfig
 from diffae.train import distributed as ddp
-from diffae.train.checkpoint import (
-    capture_rng_state,
-    load_checkpoint,
-    restore_rng_state,
-    save_atomic,
-    save_final,
-)
+from diffae.train.batches import step_batches, to_device
+from diffae.train.checkpoint import capture_rng_state, load_checkpoint, restore_rng_state, save_atomic, save_final
 from diffae.train.ema import EMA
-from diffae.utils.atomic import atomic_write_text
+from diffae.train.metrics_log import MetricsLog
+from diffae.train.recipe import Recipe, checked_loss, recipe_modules, terms_to_floats, trainable_parameters
 
 log = logging.getLogger(__name__)
 
-_RESERVED_TERMS = frozenset({"step", "loss", "lr", "grad_norm"})
-# Config fields whose change between a checkpoint and a resumed run alters the trajectory.
+# Settings a checkpoint records, in this order: the params section and the run-level keywords.
+_RECORDED = ("steps", "batch_size", "lr", "optimizer", "weight_decay", "betas", "ema_decay", "ema_warmup",
+             "grad_clip", "ckpt_every", "log_every", "amp", "channels_last", "compile", "seed", "warmup_steps",
+             "num_workers", "dvclive")
+# Recorded settings whose change between a checkpoint and a resumed run alters the trajectory.
 _TRAJECTORY_FIELDS = ("batch_size", "lr", "optimizer", "weight_decay", "betas", "ema_decay",
                       "ema_warmup", "grad_clip", "seed", "warmup_steps")
-
-
-@dataclass
-class LoopConfig:
-    """Mechanics of one training run (the recipe holds the model and loss settings).
-
-    Attributes:
-        steps: total optimizer updates.
-        batch_size: global batch size (split over ranks under torchrun).
-        lr: peak learning rate.
-        optimizer: "adam" or "adamw".
-        weight_decay: decoupled for AdamW, L2 for Adam.
-        betas: Adam betas.
-        ema_decay: EMA decay; 0 disables the EMA (final.pt then holds the raw weights).
-        ema_warmup: ramp the EMA decay as min(decay, (1+s)/(10+s)) (off = constant decay).
-        grad_clip: max global gradient norm over all trainable parameters; 0 disables.
-        ckpt_every: write checkpoints/last.pt every this many updates (and at the end).
-        log_every: log metrics every this many updates (and at the end).
-        amp: bf16 autocast around the loss on CUDA (ignored on CPU).
-        channels_last: channels_last memory format for modules and 4-D batch tensors.
-        compile: ``torch.compile`` every module in place (``nn.Module.compile``).
-        seed: seed of the global RNGs (rank r uses seed + r) and of the batch order.
-        warmup_steps: linear lr warmup from lr/warmup_steps to lr; 0 disables.
-        num_workers: DataLoader worker processes; 0 loads batches in the main process.
-            Bit-identical resume holds for 0; with workers, random transforms inside the
-            dataset draw from worker seeds that depend on the resume point.
-        dvclive: also log metrics with dvclive under out_dir/dvclive.
-    """
-
-    steps: int
-    batch_size: int
-    lr: float
-    optimizer: str = "adam"
-    weight_decay: float = 0.0
-    betas: tuple[float, float] = (0.9, 0.999)
-    ema_decay: float = 0.9999
-    ema_warmup: bool = False
-    grad_clip: float = 1.0
-    ckpt_every: int = 1000
-    log_every: int = 100
-    amp: bool = True
-    channels_last: bool = False
-    compile: bool = False
-    seed: int = 0
-    warmup_steps: int = 0
-    num_workers: int = 0
-    dvclive: bool = True
-
-    def __post_init__(self) -> None:
-        self.betas = tuple(float(b) for b in self.betas)  # type: ignore[assignment]
-        checks = {
-            "steps": self.steps >= 1,
-            "batch_size": self.batch_size >= 1,
-            "lr": self.lr > 0,
-            "optimizer": self.optimizer in ("adam", "adamw"),
-            "weight_decay": self.weight_decay >= 0,
-            "betas": len(self.betas) == 2 and all(0 <= b < 1 for b in self.betas),
-            "ema_decay": 0 <= self.ema_decay < 1,
-            "grad_clip": self.grad_clip >= 0,
-            "ckpt_every": self.ckpt_every >= 1,
-            "log_every": self.log_every >= 1,
-            "warmup_steps": self.warmup_steps >= 0,
-            "num_workers": self.num_workers >= 0,
-        }
-        bad = [k for k, ok in checks.items() if not ok]
-        if bad:
-            expected = {"optimizer": "'adam' or 'adamw'", "betas": "two values in [0, 1)",
-                        "ema_decay": "in [0, 1)", "lr": "> 0"}
-            raise ValueError("LoopConfig: invalid " + ", ".join(
-                f"{k}={getattr(self, k)!r} (expected {expected.get(k, '>= 0' if k in ('weight_decay', 'grad_clip', 'warmup_steps', 'num_workers') else '>= 1')})"
-                for k in bad))
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> "LoopConfig":
-        """Build from a mapping (e.g. a params.yaml section); unknown keys are an error."""
-        names = {f.name for f in fields(cls)}
-        unknown = sorted(set(d) - names)
-        if unknown:
-            raise ValueError(f"LoopConfig: unknown keys {unknown}; expected a subset of {sorted(names)}")
-        return cls(**dict(d))
-
-
-@runtime_checkable
-class Recipe(Protocol):
-    """What a training stage provides. Optionally also ``frozen() -> dict[str, nn.Module]``:
-    modules used by the loss but not trained (moved to the device, eval mode, no grads,
-    not checkpointed)."""
-
-    def modules(self) -> dict[str, nn.Module]:
-        """Trainable modules by name; all are optimized, EMA-averaged and checkpointed."""
-        ...
-
-    def loss(self, batch: Any, step: int) -> tuple[Tensor, Mapping[str, float | Tensor]]:
-        """Scalar loss to minimise and named terms to log (floats or 0-d tensors; the names
-        step, loss, lr and grad_norm are the loop's own columns)."""
-        ...
 
 
 class NonFiniteLossError(RuntimeError):
@@ -170,239 +72,38 @@ class TrainResult:
     metrics: dict[str, float] = field(default_factory=dict)  # last logged values (rank 0)
 
 
-# --------------------------------------------------------------------------- batches
+class _Update(NamedTuple):
+    """What one update leaves for the log."""
 
-def batch_indices(n: int, batch_size: int, seed: int, step: int) -> np.ndarray:
-    """Dataset indices of the global batch for update ``step`` (pure function; see module doc)."""
-    per_epoch = n // batch_size
-    if per_epoch < 1:
-        raise ValueError(f"dataset has {n} samples, fewer than batch_size={batch_size}")
-    epoch, i = divmod(step, per_epoch)
-    perm = np.random.default_rng([seed, epoch]).permutation(n)
-    return perm[i * batch_size:(i + 1) * batch_size]
-
-
-class _StepBatches:
-    """Batch sampler yielding this rank's index slices for updates start..steps-1."""
-
-    def __init__(self, n: int, cfg: LoopConfig, start: int, ctx: ddp.DistContext) -> None:
-        self.n, self.cfg, self.start, self.ctx = n, cfg, start, ctx
-        self.local = cfg.batch_size // ctx.world_size
-
-    def __len__(self) -> int:
-        return self.cfg.steps - self.start
-
-    def __iter__(self) -> Iterator[list[int]]:
-        lo = self.ctx.rank * self.local
-        for s in range(self.start, self.cfg.steps):
-            idx = batch_indices(self.n, self.cfg.batch_size, self.cfg.seed, s)
-            yield idx[lo:lo + self.local].tolist()
-
-
-class _Batched(torch.utils.data.Dataset):
-    """Dataset view whose ``__getitems__`` returns a collated batch (fast path for tensors)."""
-
-    def __init__(self, dataset: Any) -> None:
-        self.dataset = dataset
-
-    def __len__(self) -> int:
-        return len(self.dataset)
-
-    def __getitem__(self, i: int) -> Any:
-        return self.dataset[i]
-
-    def __getitems__(self, idx: list[int]) -> Any:
-        if isinstance(self.dataset, TensorDataset):
-            t = torch.as_tensor(idx, dtype=torch.long)
-            return [x[t] for x in self.dataset.tensors]
-        return default_collate([self.dataset[i] for i in idx])
-
-
-def _identity(batch: Any) -> Any:
-    return batch
-
-
-def _batches(dataset: Any, cfg: LoopConfig, start: int, ctx: ddp.DistContext) -> Iterator[Any]:
-    sampler = _StepBatches(len(dataset), cfg, start, ctx)
-    view = _Batched(dataset)
-    if cfg.num_workers == 0:
-        return (view.__getitems__(idx) for idx in sampler)
-    # A private generator keeps DataLoader from drawing on the global torch RNG.
-    gen = torch.Generator().manual_seed(cfg.seed * 1_000_003 + start)
-    return iter(DataLoader(view, batch_sampler=sampler, num_workers=cfg.num_workers, collate_fn=_identity,
-                           pin_memory=ctx.device.type == "cuda", generator=gen))
-
-
-def _to_device(batch: Any, device: torch.device, channels_last: bool) -> Any:
-    if isinstance(batch, Tensor):
-        batch = batch.to(device, non_blocking=True)
-        if channels_last and batch.dim() == 4 and batch.is_floating_point():
-            batch = batch.contiguous(memory_format=torch.channels_last)
-        return batch
-    if isinstance(batch, Mapping):
-        return {k: _to_device(v, device, channels_last) for k, v in batch.items()}
-    if isinstance(batch, tuple) and hasattr(batch, "_fields"):  # namedtuple
-        return type(batch)(*(_to_device(v, device, channels_last) for v in batch))
-    if isinstance(batch, (list, tuple)):
-        return type(batch)(_to_device(v, device, channels_last) for v in batch)
-    return batch
-
-
-# --------------------------------------------------------------------------- metrics log
-
-class _MetricsLog:
-    """``metrics.csv`` (always) plus dvclive (optional) on rank 0.
-
-    Rows beyond ``resume_step`` (logged by a killed run after its last checkpoint) are
-    dropped on start, so a resumed run has one row per logged step.
-    """
-
-    def __init__(self, out_dir: Path, resume_step: int, use_dvclive: bool) -> None:
-        self.path = out_dir / "metrics.csv"
-        self.fieldnames: list[str] = []
-        self.rows: list[dict[str, str]] = []
-        if self.path.exists():
-            self._truncate(resume_step)
-        self.live = None
-        if use_dvclive:
-            self.live = self._open_dvclive(out_dir / "dvclive", resume_step)
-
-    def _truncate(self, resume_step: int) -> None:
-        with open(self.path, newline="") as fh:
-            reader = csv.DictReader(fh)
-            names = list(reader.fieldnames or [])
-            rows = [r for r in reader if _row_step(r) is not None and _row_step(r) <= resume_step
-                    and None not in r and None not in r.values()]
-        self.fieldnames = names if rows else []
-        self.rows = rows
-        self._rewrite()
-
-    def _rewrite(self) -> None:
-        if not self.fieldnames:
-            self.path.unlink(missing_ok=True)
-            return
-        lines = [",".join(self.fieldnames)]
-        lines += [",".join(r.get(k, "") or "" for k in self.fieldnames) for r in self.rows]
-        atomic_write_text(self.path, "\n".join(lines) + "\n")
-
-    @staticmethod
-    def _open_dvclive(live_dir: Path, resume_step: int) -> Any:
-        try:
-            for tsv in live_dir.rglob("*.tsv"):  # drop rows of a killed run beyond resume_step
-                lines = tsv.read_text().splitlines()
-                keep = lines[:1] + [ln for ln in lines[1:] if (s := _int(ln.split("\t", 1)[0])) is not None
-                                    and s <= resume_step]
-                atomic_write_text(tsv, "\n".join(keep) + "\n")
-            summary = live_dir / "metrics.json"  # dvclive writes it in place: a kill can leave it torn
-            if summary.exists():
-                try:
-                    json.loads(summary.read_text())
-                except ValueError:
-                    summary.unlink()
-            from dvclive import Live
-
-            return Live(dir=str(live_dir), resume=True, save_dvc_exp=False, dvcyaml=None, report=None)
-        except Exception as exc:  # offline/odd environments: metrics.csv still has everything
-            log.warning("dvclive unavailable (%s: %s); metrics go to metrics.csv only", type(exc).__name__, exc)
-            return None
-
-    def log(self, step: int, values: Mapping[str, float]) -> None:
-        row = {"step": str(step), **{k: repr(float(v)) for k, v in values.items()}}
-        new = [k for k in row if k not in self.fieldnames]
-        self.rows.append(row)
-        if new:  # first row, or a term that was not logged before: rewrite with the wider header
-            self.fieldnames += new
-            self._rewrite()
-        else:
-            with open(self.path, "a", newline="") as fh:
-                fh.write(",".join(row.get(k, "") for k in self.fieldnames) + "\n")
-        if self.live is not None:
-            try:
-                self.live.step = step
-                for k, v in values.items():
-                    self.live.log_metric(k, float(v))
-                self.live.make_summary()
-            except Exception as exc:
-                log.warning("dvclive logging failed (%s: %s); continuing with metrics.csv only",
-                            type(exc).__name__, exc)
-                self.live = None
-
-    def close(self) -> None:
-        if self.live is not None:
-            with contextlib.suppress(Exception):
-                self.live.end()
-            self.live = None
-
-
-def _int(s: str | None) -> int | None:
-    try:
-        return int(s) if s is not None else None
-    except ValueError:
-        return None
-
-
-def _row_step(row: Mapping[str, str | None]) -> int | None:
-    return _int(row.get("step"))
-
-
-# --------------------------------------------------------------------------- the loop
-
-def _make_optimizer(params: list[nn.Parameter], cfg: LoopConfig, device: torch.device) -> torch.optim.Optimizer:
-    cls = torch.optim.AdamW if cfg.optimizer == "adamw" else torch.optim.Adam
-    extra = {"fused": True} if device.type == "cuda" else {}
-    return cls(params, lr=cfg.lr, betas=cfg.betas, weight_decay=cfg.weight_decay, **extra)
-
-
-def _lr_at(cfg: LoopConfig, step: int) -> float:
-    if cfg.warmup_steps > 0:
-        return cfg.lr * min(1.0, (step + 1) / cfg.warmup_steps)
-    return cfg.lr
-
-
-def _seed_all(seed: int) -> None:
-    torch.manual_seed(seed)
-    np.random.seed(seed % 2**32)
-    random.seed(seed)
-
-
-def _terms_to_floats(terms: Mapping[str, float | Tensor]) -> dict[str, float]:
-    return {k: float(v.detach().float().item()) if isinstance(v, Tensor) else float(v) for k, v in terms.items()}
-
-
-def _check_modules(recipe: Any) -> tuple[dict[str, nn.Module], dict[str, nn.Module]]:
-    name = type(recipe).__name__
-    if not isinstance(recipe, Recipe):
-        raise TypeError(f"recipe {name} must define modules() and loss(batch, step)")
-    trainable = dict(recipe.modules())
-    frozen = dict(recipe.frozen()) if hasattr(recipe, "frozen") else {}
-    if not trainable:
-        raise ValueError(f"recipe {name}.modules() returned no modules")
-    for kind, mods in (("modules", trainable), ("frozen", frozen)):
-        for k, m in mods.items():
-            if not isinstance(m, nn.Module):
-                raise TypeError(f"recipe {name}.{kind}()[{k!r}] is {type(m).__name__}, expected nn.Module")
-    both = sorted(set(trainable) & set(frozen))
-    if both:
-        raise ValueError(f"recipe {name}: modules {both} are listed both as trainable and frozen")
-    return trainable, frozen
+    loss: Tensor
+    terms: Mapping[str, float | Tensor]
+    lr: float
+    grad_norm: float | None
 
 
 def train(
     recipe: Recipe,
-    dataset: Any,
-    cfg: LoopConfig,
+    data: Any,
+    cfg: TrainConfig,
     out_dir: str | Path,
+    *,
+    seed: int,
     device: str | torch.device = "cpu",
-    progress: bool = True,
     meta: Mapping[str, Any] | None = None,
+    num_workers: int = 0,
+    dvclive: bool = True,
+    betas: tuple[float, float] = (0.9, 0.999),
+    progress: bool = True,
 ) -> TrainResult:
-    """Train ``recipe`` on ``dataset`` for ``cfg.steps`` updates, resuming from ``out_dir`` if possible.
+    """Train ``recipe`` on ``data`` for ``cfg.steps`` updates, resuming from ``out_dir`` if possible.
 
     Writes ``out_dir/checkpoints/last.pt`` every ``cfg.ckpt_every`` updates and at the end,
     ``out_dir/final.pt`` (EMA weights per module + ``meta``) at the end, and
-    ``out_dir/metrics.csv`` (+ ``out_dir/dvclive``) every ``cfg.log_every`` updates. If
-    ``last.pt`` exists the run resumes from it; if it is already at ``cfg.steps`` only
-    ``final.pt`` is (re)written when missing. Seeds the global RNGs with ``cfg.seed`` (+ rank).
+    ``out_dir/metrics.csv`` (+ ``out_dir/dvclive`` when ``dvclive``) every ``cfg.log_every``
+    updates. If ``last.pt`` exists the run resumes from it; if it is already at ``cfg.steps`` only
+    ``final.pt`` is (re)written when missing. ``seed`` seeds the global RNGs (rank r uses
+    seed + r) and the batch order; ``betas`` are Adam's; ``num_workers`` DataLoader processes
+    (0: batches load in the main process, which bit-identical resume needs); ``progress`` shows tqdm.
 
     Raises:
         NonFiniteLossError: the loss or gradient norm became NaN/inf at some update; the
@@ -411,7 +112,9 @@ def train(
     ctx = ddp.setup(device)
     ok = False
     try:
-        result = _run(recipe, dataset, cfg, Path(out_dir), ctx, progress, dict(meta or {}))
+        trainer = Trainer(recipe, data, cfg, Path(out_dir), ctx, seed=seed, betas=betas, num_workers=num_workers,
+                          dvclive=dvclive, progress=progress, meta=dict(meta or {}))
+        result = trainer.run()
         ok = True
         return result
     finally:
@@ -421,158 +124,231 @@ def train(
             torch.distributed.destroy_process_group()
 
 
-def _run(recipe: Recipe, dataset: Any, cfg: LoopConfig, out_dir: Path, ctx: ddp.DistContext,
-         progress: bool, meta: dict[str, Any]) -> TrainResult:
-    dev = ctx.device
-    trainable, frozen = _check_modules(recipe)
-    if cfg.batch_size % ctx.world_size:
-        raise ValueError(f"batch_size={cfg.batch_size} is not divisible by the world size {ctx.world_size}")
-    n = len(dataset)
-    if n < cfg.batch_size:
-        raise ValueError(f"dataset has {n} samples, fewer than batch_size={cfg.batch_size}")
-    ckpt_dir = out_dir / "checkpoints"
-    last_path, final_path = ckpt_dir / "last.pt", out_dir / "final.pt"
-    if ctx.is_main:
-        ckpt_dir.mkdir(parents=True, exist_ok=True)
+class Trainer:
+    """One run of the loop on one rank: the state its phases share."""
 
-    fmt = torch.channels_last if cfg.channels_last else torch.contiguous_format
-    for m in trainable.values():
-        m.to(dev, memory_format=fmt).train()
-    for m in frozen.values():
-        m.to(dev, memory_format=fmt).eval().requires_grad_(False)
-    params: list[nn.Parameter] = []
-    seen: set[int] = set()
-    for m in trainable.values():
-        for p in m.parameters():
-            if p.requires_grad and id(p) not in seen:
-                seen.add(id(p))
-                params.append(p)
-    if not params:
-        raise ValueError(f"recipe {type(recipe).__name__}: its modules have no trainable parameters")
-    optimizer = _make_optimizer(params, cfg, dev)
-    config = asdict(cfg)
+    def __init__(self, recipe: Recipe, data: Any, cfg: TrainConfig, out_dir: Path, ctx: ddp.DistContext, *,
+                 seed: int, betas: tuple[float, float], num_workers: int, dvclive: bool, progress: bool,
+                 meta: dict[str, Any]) -> None:
+        self.recipe, self.data, self.cfg, self.out_dir, self.ctx = recipe, data, cfg, out_dir, ctx
+        self.seed, self.betas, self.num_workers = seed, tuple(float(b) for b in betas), num_workers
+        self.dvclive, self.progress, self.meta = dvclive, progress, meta
+        self.last_path, self.final_path = out_dir / "checkpoints" / "last.pt", out_dir / "final.pt"
+        self.config = _run_config(cfg, seed=seed, betas=self.betas, num_workers=num_workers, dvclive=dvclive)
+        self.start, self.resumed_from, self.last_ckpt = 0, None, None
+        self.ema: EMA | None = None
+        self.metrics: MetricsLog | None = None
+        self.bar: Any = None
 
-    _seed_all(cfg.seed + ctx.rank)
-    start, resumed_from, last_ckpt = 0, None, None
-    resuming = last_path.exists()
-    if not resuming:
-        ddp.broadcast_modules(trainable, ctx)  # every rank starts from rank 0's weights
-    ema = EMA(trainable, cfg.ema_decay, cfg.ema_warmup) if cfg.ema_decay > 0 else None
-    if resuming:
-        ck = load_checkpoint(last_path)
-        start = resumed_from = last_ckpt = int(ck["step"])
-        if start > cfg.steps:
-            raise ValueError(f"{last_path} is at step {start}, beyond steps={cfg.steps}; "
+    def run(self) -> TrainResult:
+        """All phases; a run already at ``cfg.steps`` only restores a missing final.pt."""
+        self._setup()
+        self._resume()
+        if self.start == self.cfg.steps:
+            if self.ctx.is_main and not self.final_path.exists():
+                self._write_final(self.start)
+            return TrainResult(self.start, self.resumed_from, self.final_path, self.last_path)
+        logged = self._train_steps()
+        return TrainResult(self.cfg.steps, self.resumed_from, self.final_path, self.last_path, logged)
+
+    # ------------------------------------------------------------------ setup and resume
+    def _setup(self) -> None:
+        """Check recipe and data, place the modules on the device, build the optimizer."""
+        cfg, ctx = self.cfg, self.ctx
+        self.trainable, self.frozen = recipe_modules(self.recipe)
+        if cfg.batch_size % ctx.world_size:
+            raise ValueError(f"batch_size={cfg.batch_size} is not divisible by the world size {ctx.world_size}")
+        n = len(self.data)
+        if n < cfg.batch_size:
+            raise ValueError(f"dataset has {n} samples, fewer than batch_size={cfg.batch_size}")
+        if ctx.is_main:
+            self.last_path.parent.mkdir(parents=True, exist_ok=True)
+        fmt = torch.channels_last if cfg.channels_last else torch.contiguous_format
+        for m in self.trainable.values():
+            m.to(ctx.device, memory_format=fmt).train()
+        for m in self.frozen.values():
+            m.to(ctx.device, memory_format=fmt).eval().requires_grad_(False)
+        self.params = trainable_parameters(self.trainable)
+        if not self.params:
+            raise ValueError(f"recipe {type(self.recipe).__name__}: its modules have no trainable parameters")
+        self.optimizer = _make_optimizer(self.params, cfg, self.betas, ctx.device)
+
+    def _resume(self) -> None:
+        """Seed the RNGs; start from rank 0's weights, or continue from last.pt; then compile."""
+        _seed_all(self.seed + self.ctx.rank)
+        resuming = self.last_path.exists()
+        if not resuming:
+            ddp.broadcast_modules(self.trainable, self.ctx)  # every rank starts from rank 0's weights
+        if self.cfg.ema_decay > 0:
+            self.ema = EMA(self.trainable, self.cfg.ema_decay, self.cfg.ema_warmup)
+        if resuming:
+            self._load_last()
+        if self.cfg.compile:
+            for m in list(self.trainable.values()) + list(self.frozen.values()):
+                m.compile()
+
+    def _load_last(self) -> None:
+        """Weights, optimizer, EMA and RNG states of last.pt (the RNGs as they were on this rank)."""
+        ck = load_checkpoint(self.last_path)
+        self.start = self.resumed_from = self.last_ckpt = int(ck["step"])
+        if self.start > self.cfg.steps:
+            raise ValueError(f"{self.last_path} is at step {self.start}, beyond steps={self.cfg.steps}; "
                              f"raise steps or use a fresh out_dir")
-        _load_state(ck, trainable, optimizer, ema, last_path)
-        changed = [k for k in _TRAJECTORY_FIELDS if k in ck["config"] and ck["config"][k] != config[k]]
+        _load_state(ck, self.trainable, self.optimizer, self.ema, self.last_path)
+        changed = [k for k in _TRAJECTORY_FIELDS if k in ck["config"] and ck["config"][k] != self.config[k]]
         if changed:
             log.warning("resuming %s with changed settings %s: the run will not match an uninterrupted one",
-                        last_path, {k: (ck["config"][k], config[k]) for k in changed})
-        rngs = ck["rng"]
-        if isinstance(rngs, list) and len(rngs) == ctx.world_size:
-            restore_rng_state(rngs[ctx.rank], dev)
+                        self.last_path, {k: (ck["config"][k], self.config[k]) for k in changed})
+        rngs, world = ck["rng"], self.ctx.world_size
+        if isinstance(rngs, list) and len(rngs) == world:
+            restore_rng_state(rngs[self.ctx.rank], self.ctx.device)
         else:
-            log.warning("%s holds RNG states for %s ranks, this run has %d: reseeding", last_path,
-                        len(rngs) if isinstance(rngs, list) else "?", ctx.world_size)
-            _seed_all(cfg.seed + ctx.rank + 7919 * start)
-        if ctx.is_main:
-            log.info("resuming from step %d (%s)", start, last_path)
-        meta = meta or dict(ck["meta"])
-        del ck  # do not hold a second copy of the weights during training
-    if cfg.compile:
-        for m in list(trainable.values()) + list(frozen.values()):
-            m.compile()
+            log.warning("%s holds RNG states for %s ranks, this run has %d: reseeding", self.last_path,
+                        len(rngs) if isinstance(rngs, list) else "?", world)
+            _seed_all(self.seed + self.ctx.rank + 7919 * self.start)
+        if self.ctx.is_main:
+            log.info("resuming from step %d (%s)", self.start, self.last_path)
+        self.meta = self.meta or dict(ck["meta"])
 
-    def write_final(step: int) -> None:
-        weights = ema.averaged_state_dicts() if ema is not None else {k: m.state_dict() for k, m in trainable.items()}
-        weights = {k: {n_: t.detach().cpu() for n_, t in sd.items()} for k, sd in weights.items()}
-        save_final(final_path, weights, meta, step, ema is not None, config)
+    # ------------------------------------------------------------------ the updates
+    def _train_steps(self) -> dict[str, float]:
+        """Updates ``start..steps-1`` with their logs and checkpoints, then final.pt; the last logged values."""
+        cfg = self.cfg
+        self._open_logs()
+        batches = step_batches(self.data, batch_size=cfg.batch_size, seed=self.seed, start=self.start,
+                               stop=cfg.steps, ctx=self.ctx, num_workers=self.num_workers)
+        t0 = time.perf_counter()
+        logged: dict[str, float] = {}
+        try:
+            for step in range(self.start, cfg.steps):
+                update = self._step(step, to_device(next(batches), self.ctx.device, cfg.channels_last))
+                done = step + 1
+                if done % cfg.log_every == 0 or done == cfg.steps:
+                    logged = self._log(done, update)
+                if self.bar is not None:
+                    self.bar.update(1)
+                if done % cfg.ckpt_every == 0 or done == cfg.steps:
+                    self._save(done)
+            self._finish(t0)
+        finally:
+            self._close_logs()
+        return logged
 
-    if start == cfg.steps:
-        if ctx.is_main and not final_path.exists():
-            write_final(start)
-        return TrainResult(start, resumed_from, final_path, last_path)
+    def _step(self, step: int, batch: Any) -> _Update:
+        """Update ``step``: lr, loss under bf16 autocast (CUDA), NaN guard, backward, all-reduce, clip, EMA."""
+        lr = _lr_at(self.cfg, step)
+        for g in self.optimizer.param_groups:
+            g["lr"] = lr
+        autocast = self.cfg.amp and self.ctx.device.type == "cuda"
+        with torch.autocast(device_type="cuda", dtype=torch.bfloat16) if autocast else contextlib.nullcontext():
+            loss, terms = self.recipe.loss(batch, step)
+        loss = checked_loss(self.recipe, loss, terms, check_names=step == self.start)
+        if not ddp.all_true(bool(torch.isfinite(loss.detach())), self.ctx):
+            raise NonFiniteLossError(step, {"loss": float(loss.detach()), **terms_to_floats(terms)}, self.last_ckpt)
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        ddp.average_gradients(self.params, self.ctx)
+        grad_norm = self._clip_gradients(step, loss, terms)
+        self.optimizer.step()
+        if self.ema is not None:
+            self.ema.update(step)
+        return _Update(loss, terms, lr, grad_norm)
 
-    def write_checkpoint(step: int) -> None:
-        rngs = ddp.gather_to_main(capture_rng_state(dev), ctx)
-        if ctx.is_main:
+    def _clip_gradients(self, step: int, loss: Tensor, terms: Mapping[str, float | Tensor]) -> float | None:
+        """Clip the global gradient norm to ``cfg.grad_clip`` (0: no clipping); a non-finite norm is an error."""
+        if self.cfg.grad_clip <= 0:
+            return None
+        grad_norm = float(torch.nn.utils.clip_grad_norm_(self.params, self.cfg.grad_clip))
+        if not math.isfinite(grad_norm):
+            raise NonFiniteLossError(step, {"loss": float(loss.detach()), "grad_norm": grad_norm,
+                                            **terms_to_floats(terms)}, self.last_ckpt, what="gradient norm")
+        return grad_norm
+
+    # ------------------------------------------------------------------ logs and checkpoints
+    def _open_logs(self) -> None:
+        if self.ctx.is_main:
+            self.metrics = MetricsLog(self.out_dir, self.start, self.dvclive)
+        if self.progress and self.ctx.is_main:
+            from tqdm.auto import tqdm
+
+            self.bar = tqdm(total=self.cfg.steps, initial=self.start, desc=self.out_dir.name, dynamic_ncols=True)
+
+    def _close_logs(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+        if self.metrics is not None:
+            self.metrics.close()
+
+    def _log(self, done: int, update: _Update) -> dict[str, float]:
+        """Loss and terms averaged over ranks, lr and grad norm: to metrics.csv (rank 0) and the bar."""
+        values = {"loss": float(update.loss.detach()), **terms_to_floats(update.terms)}
+        values = ddp.mean_over_ranks(values, self.ctx)
+        values["lr"] = update.lr
+        if update.grad_norm is not None:
+            values["grad_norm"] = update.grad_norm
+        if self.metrics is not None:
+            self.metrics.log(done, values)
+        if self.bar is not None:
+            self.bar.set_postfix(loss=f"{values['loss']:.4g}", refresh=False)
+        return values
+
+    def _save(self, done: int) -> None:
+        """checkpoints/last.pt, atomically: weights, EMA, optimizer, every rank's RNG states, config, meta."""
+        rngs = ddp.gather_to_main(capture_rng_state(self.ctx.device), self.ctx)
+        if self.ctx.is_main:
             save_atomic({
-                "step": step,
-                "modules": {k: m.state_dict() for k, m in trainable.items()},
-                "ema": ema.state_dict() if ema is not None else None,
-                "optimizer": optimizer.state_dict(),
+                "step": done,
+                "modules": {k: m.state_dict() for k, m in self.trainable.items()},
+                "ema": self.ema.state_dict() if self.ema is not None else None,
+                "optimizer": self.optimizer.state_dict(),
                 "rng": rngs,
-                "config": config,
-                "meta": meta,
-            }, last_path)
+                "config": self.config,
+                "meta": self.meta,
+            }, self.last_path)
+        self.last_ckpt = done
 
-    metrics = _MetricsLog(out_dir, start, cfg.dvclive) if ctx.is_main else None
-    bar = None
-    if progress and ctx.is_main:
-        from tqdm.auto import tqdm
+    def _finish(self, t0: float) -> None:
+        if self.ctx.is_main:
+            self._write_final(self.cfg.steps)
+            log.info("trained %d steps in %.1f s; wrote %s", self.cfg.steps - self.start, time.perf_counter() - t0,
+                     self.final_path)
 
-        bar = tqdm(total=cfg.steps, initial=start, desc=out_dir.name, dynamic_ncols=True)
-    use_amp = cfg.amp and dev.type == "cuda"
-    last_logged: dict[str, float] = {}
-    batches = _batches(dataset, cfg, start, ctx)
-    t0 = time.perf_counter()
-    try:
-        for step in range(start, cfg.steps):
-            batch = _to_device(next(batches), dev, cfg.channels_last)
-            lr = _lr_at(cfg, step)
-            for g in optimizer.param_groups:
-                g["lr"] = lr
-            with torch.autocast(device_type="cuda", dtype=torch.bfloat16) if use_amp else contextlib.nullcontext():
-                loss, terms = recipe.loss(batch, step)
-            if not isinstance(loss, Tensor) or loss.numel() != 1:
-                raise TypeError(f"{type(recipe).__name__}.loss must return a scalar tensor first, "
-                                f"got {type(loss).__name__} {tuple(getattr(loss, 'shape', ()))}")
-            loss = loss.reshape(())
-            if step == start and _RESERVED_TERMS & set(terms):
-                raise ValueError(f"{type(recipe).__name__}.loss: term names {sorted(_RESERVED_TERMS & set(terms))} "
-                                 f"are reserved for the loop's own log columns {sorted(_RESERVED_TERMS)}")
-            if not ddp.all_true(bool(torch.isfinite(loss.detach())), ctx):
-                raise NonFiniteLossError(step, {"loss": float(loss.detach()), **_terms_to_floats(terms)}, last_ckpt)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            ddp.average_gradients(params, ctx)
-            grad_norm = None
-            if cfg.grad_clip > 0:
-                grad_norm = float(torch.nn.utils.clip_grad_norm_(params, cfg.grad_clip))
-                if not math.isfinite(grad_norm):
-                    raise NonFiniteLossError(step, {"loss": float(loss.detach()), "grad_norm": grad_norm,
-                                                    **_terms_to_floats(terms)}, last_ckpt, what="gradient norm")
-            optimizer.step()
-            if ema is not None:
-                ema.update(step)
-            done = step + 1
+    def _write_final(self, step: int) -> None:
+        """final.pt: the EMA weights per module (the raw ones without EMA) on the CPU, with meta."""
+        if self.ema is not None:
+            weights = self.ema.averaged_state_dicts()
+        else:
+            weights = {k: m.state_dict() for k, m in self.trainable.items()}
+        weights = {k: {n: t.detach().cpu() for n, t in sd.items()} for k, sd in weights.items()}
+        save_final(self.final_path, weights, self.meta, step, self.ema is not None, self.config)
 
-            if done % cfg.log_every == 0 or done == cfg.steps:
-                values = {"loss": float(loss.detach()), **_terms_to_floats(terms)}
-                values = ddp.mean_over_ranks(values, ctx)
-                values["lr"] = lr
-                if grad_norm is not None:
-                    values["grad_norm"] = grad_norm
-                if metrics is not None:
-                    metrics.log(done, values)
-                last_logged = values
-                if bar is not None:
-                    bar.set_postfix(loss=f"{values['loss']:.4g}", refresh=False)
-            if bar is not None:
-                bar.update(1)
-            if done % cfg.ckpt_every == 0 or done == cfg.steps:
-                write_checkpoint(done)
-                last_ckpt = done
-        if ctx.is_main:
-            write_final(cfg.steps)
-            log.info("trained %d steps in %.1f s; wrote %s", cfg.steps - start, time.perf_counter() - t0, final_path)
-    finally:
-        if bar is not None:
-            bar.close()
-        if metrics is not None:
-            metrics.close()
-    return TrainResult(cfg.steps, resumed_from, final_path, last_path, last_logged)
+
+# ---------------------------------------------------------------------- helpers
+def _run_config(cfg: TrainConfig, **run: Any) -> dict[str, Any]:
+    """The settings a checkpoint records: the params section plus the run-level keywords."""
+    merged = {**dataclasses.asdict(cfg), **run}
+    return {k: merged.pop(k) for k in _RECORDED} | merged
+
+
+def _make_optimizer(params: list[nn.Parameter], cfg: TrainConfig, betas: tuple[float, float],
+                    device: torch.device) -> torch.optim.Optimizer:
+    """Adam (L2 weight decay) or AdamW (decoupled), fused on CUDA."""
+    cls = torch.optim.AdamW if cfg.optimizer == "adamw" else torch.optim.Adam
+    extra = {"fused": True} if device.type == "cuda" else {}
+    return cls(params, lr=cfg.lr, betas=betas, weight_decay=cfg.weight_decay, **extra)
+
+
+def _lr_at(cfg: TrainConfig, step: int) -> float:
+    """Learning rate of update ``step``: linear warmup from lr/warmup_steps to lr, then constant."""
+    if cfg.warmup_steps > 0:
+        return cfg.lr * min(1.0, (step + 1) / cfg.warmup_steps)
+    return cfg.lr
+
+
+def _seed_all(seed: int) -> None:
+    torch.manual_seed(seed)
+    np.random.seed(seed % 2**32)
+    random.seed(seed)
 
 
 def _load_state(ck: dict, trainable: dict[str, nn.Module], optimizer: torch.optim.Optimizer,
@@ -589,4 +365,4 @@ def _load_state(ck: dict, trainable: dict[str, nn.Module], optimizer: torch.opti
         ema.load_state_dict(ck["ema"])
 
 
-__all__: Sequence[str] = ("LoopConfig", "Recipe", "NonFiniteLossError", "TrainResult", "batch_indices", "train")
+__all__: Sequence[str] = ("NonFiniteLossError", "TrainResult", "Trainer", "train")

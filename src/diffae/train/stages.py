@@ -6,7 +6,6 @@ Each function takes typed params sections (diffae.config) and paths; the artifac
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -17,14 +16,10 @@ from diffae.data.prepared import load_prepared
 from diffae.data.splits import read_split
 from diffae.diffusion import GaussianDiffusion
 from diffae.train import models
-from diffae.train.loop import LoopConfig, train
+from diffae.train.loop import train
 from diffae.train.recipes import DDIMRecipe, DiffAERecipe, LatentDDIMRecipe
 
 log = logging.getLogger(__name__)
-
-
-def loop_config(train_cfg, seed: int) -> LoopConfig:
-    return LoopConfig.from_dict({**asdict(train_cfg), "seed": seed})
 
 
 def split_images(prepared_dir: str | Path, split_csv: str | Path, which: str) -> tuple[torch.Tensor, np.ndarray]:
@@ -54,7 +49,7 @@ def train_diffae(prepared: str, split_csv: str, out_dir: str, unet_cfg, enc_cfg,
     diffusion, dmeta = _diffusion(diff_cfg)
     recipe = DiffAERecipe(nets["encoder"], nets["unet"], diffusion)
     meta = {"kind": "diffae", "nets": specs, "diffusion": dmeta, "image_size": size}
-    res = train(recipe, TensorDataset(images), loop_config(train_cfg, seed), out_dir, device=device, meta=meta)
+    res = train(recipe, TensorDataset(images), train_cfg, out_dir, seed=seed, device=device, meta=meta)
     return res.final_path
 
 
@@ -69,7 +64,7 @@ def train_ddim(prepared: str, split_csv: str, out_dir: str, unet_cfg, diff_cfg, 
     unet = models.build(specs["unet"])
     diffusion, dmeta = _diffusion(diff_cfg)
     meta = {"kind": "ddim", "nets": specs, "diffusion": dmeta, "image_size": size}
-    res = train(DDIMRecipe(unet, diffusion), TensorDataset(images), loop_config(train_cfg, seed), out_dir,
+    res = train(DDIMRecipe(unet, diffusion), TensorDataset(images), train_cfg, out_dir, seed=seed,
                 device=device, meta=meta)
     return res.final_path
 
@@ -87,6 +82,6 @@ def train_latent_ddim(latents_npz: str, out_dir: str, latent_cfg, diff_cfg, trai
     meta = {"kind": "latent_ddim", "nets": {"latent": spec},
             "diffusion": {"T": diff_cfg.T, "beta_schedule": latent_cfg.beta_schedule},
             "latent_mean": lat.mean.tolist(), "latent_std": lat.std.tolist(), "source": str(latents_npz)}
-    res = train(LatentDDIMRecipe(net, diffusion), TensorDataset(z), loop_config(train_cfg, seed), out_dir,
+    res = train(LatentDDIMRecipe(net, diffusion), TensorDataset(z), train_cfg, out_dir, seed=seed,
                 device=device, meta=meta)
     return res.final_path

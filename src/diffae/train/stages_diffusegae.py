@@ -17,7 +17,7 @@ from diffae.nets.partition import Partition
 from diffae.train import models
 from diffae.train.loop import train
 from diffae.train.recipes import AEDSRecipe, FinetuneRecipe, GAERecipe, GZSNetRecipe
-from diffae.train.stages import loop_config, split_images
+from diffae.train.stages import split_images
 
 
 def attribute_partition(attributes: list[str], sizes: tuple[int, ...]) -> Partition:
@@ -74,7 +74,7 @@ def train_gae(latents_npz: str, prepared: str, groups_csv: str, out_dir: str, ga
     meta = {"kind": "gae", "nets": {"gae": spec}, "partition": _partition_meta(partition),
             "latent_mean": lat.mean.tolist(), "latent_std": lat.std.tolist(), "latents": str(latents_npz)}
     recipe = GAERecipe(gae, partition, loss_cfg.lambda_ss, loss_cfg.lambda_ur)
-    return train(recipe, data, loop_config(train_cfg, seed), out_dir, device=device, meta=meta).final_path
+    return train(recipe, data, train_cfg, out_dir, seed=seed, device=device, meta=meta).final_path
 
 
 def finetune(diffae_model: str, gae_model: str, prepared: str, groups_csv: str, out_dir: str, train_cfg, loss_cfg,
@@ -100,7 +100,7 @@ def finetune(diffae_model: str, gae_model: str, prepared: str, groups_csv: str, 
     meta = {"kind": "diffusegae", "nets": specs, "diffusion": d, "partition": _partition_meta(partition),
             "latent_mean": gae_meta["latent_mean"], "latent_std": gae_meta["latent_std"],
             "image_size": base.get("image_size"), "init": {"diffae": str(diffae_model), "gae": str(gae_model)}}
-    return train(recipe, GroupImages(data.images, members), loop_config(train_cfg, seed), out_dir, device=device,
+    return train(recipe, GroupImages(data.images, members), train_cfg, out_dir, seed=seed, device=device,
                  meta=meta).final_path
 
 
@@ -120,7 +120,7 @@ def train_gzsnet(prepared: str, groups_csv: str, out_dir: str, gzs_cfg, gae_cfg,
     ae = models.build(spec)
     meta = {"kind": "gzsnet", "nets": {"ae": spec}, "partition": _partition_meta(partition)}
     recipe = GZSNetRecipe(ae, partition, loss_cfg.w_recon, loss_cfg.w_swap, loss_cfg.w_cycle)
-    return train(recipe, GroupImages(data.images, members), loop_config(train_cfg, seed), out_dir, device=device,
+    return train(recipe, GroupImages(data.images, members), train_cfg, out_dir, seed=seed, device=device,
                  meta=meta).final_path
 
 
@@ -150,4 +150,4 @@ def train_aeds(prepared: str, split_csv: str, out_dir: str, gzs_cfg, gae_cfg, tr
     meta = {"kind": "aeds", "nets": specs, "partition": _partition_meta(partition)}
     recipe = AEDSRecipe(nets["ae"], nets["heads"], loss_cfg.w_recon, loss_cfg.w_cls)
     dataset = TensorDataset(images, torch.from_numpy(codes[idx]))
-    return train(recipe, dataset, loop_config(train_cfg, seed), out_dir, device=device, meta=meta).final_path
+    return train(recipe, dataset, train_cfg, out_dir, seed=seed, device=device, meta=meta).final_path
