@@ -71,8 +71,8 @@ def load_final(path: str | Path, map_location: str | torch.device | None = "cpu"
     """Read ``final.pt``.
 
     Returns a dict with ``modules`` (name -> state dict; EMA weights if ``ema`` is True),
-    ``meta`` (as passed to ``train``), ``step``, ``ema`` and ``config`` (the LoopConfig as a
-    dict).
+    ``meta`` (as passed to ``train``), ``step``, ``ema`` and ``config`` (the stage's training
+    settings as a dict).
     """
     obj = _load(path, FINAL_KEYS, map_location)
     if not isinstance(obj["modules"], dict) or not obj["modules"]:
