@@ -1,4 +1,5 @@
-"""The workflow: Snakefile and dvc.yaml agree, dry runs succeed, paper presets guard their roots."""
+"""The workflow: Snakefile, dvc.yaml and the command table agree, each rule reruns exactly when a knob its
+command reads changes, dry runs succeed, paper presets guard their roots."""
 import re
 import shlex
 import shutil
@@ -18,7 +19,7 @@ def _run(args, repo, env, check=True):
 
 
 def snakemake_jobs(repo, env, *extra):
-    """rule name -> {'output': [...], 'input': [...], 'shell': str, 'reason': str} from a forced dry run."""
+    """Every job of a forced dry run (see dry_run_jobs)."""
     return dry_run_jobs(repo, env, "--forceall", *extra)
 
 
