@@ -1,10 +1,26 @@
 """The `diffae` command line: params flow to stages, real roots replace stand-ins, errors are readable."""
+import inspect
 import json
 
+import pytest
 import yaml
 
-from diffae.cli import COMMANDS, build_parser, main
+from diffae.cli import COMMANDS, build_parser, main, resolve_target, run_command
+from diffae.command_policy import DERIVATIONS
+from diffae.command_spec import (
+    Command,
+    FromDerived,
+    FromFlag,
+    FromParam,
+    FromView,
+    derived,
+    flag,
+    param,
+    view,
+)
+from diffae.config import SCHEMA_PATH, load_params
 from diffae.data.standin_ilab import write_standin_ilab
+from diffae.params_view import ParamsView, UndeclaredParamError, covers
 
 
 def _params(repo, tmp_path, **edits):
@@ -54,3 +70,106 @@ def test_paper_preset_refuses_standins(repo, tmp_path, capsys):
     rc = main(["prepare-ilab", "--params", str(repo / "presets/paper-ilab.yaml"), "--standin", "x",
                "--out", str(tmp_path / "o")])
     assert rc == 2 and "data.ilab.root" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- the command table
+def _schema_node(schema, node):
+    while "$ref" in node:
+        target = schema
+        for part in node["$ref"].removeprefix("#/").split("/"):
+            target = target[part]
+        node = target
+    return node
+
+
+def _covered(key, reads):
+    return any(covers(declared, key) for declared in reads)
+
+
+def test_declared_keys_exist_in_the_schema_and_do_not_overlap():
+    schema = yaml.safe_load(SCHEMA_PATH.read_text())
+    for command in COMMANDS.values():
+        for key in command.reads:
+            node = schema
+            for part in key.split("."):
+                props = _schema_node(schema, node).get("properties", {})
+                assert part in props, f"{command.name}: params key {key} is not in the schema"
+                node = props[part]
+            others = [k for k in command.reads if k != key and covers(k, key)]
+            assert not others, f"{command.name}: {key} is already covered by {others}"
+
+
+def test_every_argument_source_is_declared():
+    for command in COMMANDS.values():
+        dests = {f.dest for f in command.all_flags}
+        for name, source in command.kwargs.items():
+            where = f"{command.name}: argument {name}"
+            if isinstance(source, FromParam):
+                assert _covered(source.key, command.reads) or any(k.startswith(source.key + ".")
+                                                                  for k in command.reads), f"{where}: {source.key}"
+            elif isinstance(source, FromFlag):
+                assert source.name.replace("-", "_") in dests, f"{where}: no flag --{source.name}"
+            elif isinstance(source, FromDerived):
+                d = DERIVATIONS[source.name]
+                missing = [k for k in d.reads if not _covered(k, command.reads)]
+                assert not missing, f"{where}: derived {source.name} reads undeclared {missing}"
+                assert set(d.flags) <= dests, f"{where}: derived {source.name} needs flags {d.flags}"
+            else:
+                assert isinstance(source, FromView), f"{where}: unknown source {source!r}"
+
+
+def test_every_target_accepts_its_keyword_arguments():
+    for command in COMMANDS.values():
+        fn = resolve_target(command.target)
+        try:
+            inspect.signature(fn).bind(**dict.fromkeys(command.kwargs))
+        except TypeError as err:
+            raise AssertionError(f"{command.name} -> {command.target}: {err}") from None
+
+
+def test_reading_an_undeclared_key_names_the_command_and_the_key(repo):
+    params = load_params(repo / "presets/smoke.yaml")
+    v = ParamsView(params, ("data.ilab.image_size", "train.diffae", "diffusion.T"), "some-command")
+    assert v.data.ilab.image_size == params.data.ilab.image_size
+    assert v.train.diffae is params.train.diffae  # a declared section comes back whole
+    assert v.diffusion.T == params.diffusion.T
+    for read, key in ((lambda: v.seed, "seed"), (lambda: v.data.ilab.identity, "data.ilab.identity"),
+                      (lambda: v.diffusion.T_eval, "diffusion.T_eval"), (lambda: v.train.gae, "train.gae"),
+                      (lambda: v.torch_device(), "device"), (lambda: v.is_paper, "preset")):
+        with pytest.raises(UndeclaredParamError, match=f"diffae some-command read params key '{key}'"):
+            read()
+
+
+def _reads_seed(params):
+    return params.seed
+
+
+RECORDED = {}
+
+
+def _record(**kwargs):
+    RECORDED.update(kwargs)
+
+
+def test_a_command_reading_beyond_its_entry_fails(repo, tmp_path):
+    """The called function gets the restricted view: a read the entry does not declare is an error."""
+    smoke = _params(repo, tmp_path)
+    strict = Command(name="t", help="", target=f"{__name__}:_reads_seed", kwargs={"params": view()},
+                     reads=("preset",))
+    with pytest.raises(UndeclaredParamError, match="'seed'"):
+        run_command(strict, load_params(smoke), {})
+    enough = Command(name="t", help="", target=f"{__name__}:_reads_seed", kwargs={"params": view()},
+                     reads=("seed",))
+    assert run_command(enough, load_params(smoke), {}) == load_params(smoke).seed
+
+
+def test_keyword_arguments_come_from_params_flags_and_derivations(repo, tmp_path):
+    params = load_params(_params(repo, tmp_path, device="cpu"))
+    command = Command(name="t", help="", target=f"{__name__}:_record", reads=("diffusion.T", "device"),
+                      outputs=("out",),
+                      kwargs={"diff": param("diffusion"), "out": flag("out"), "device": derived("torch_device")})
+    run_command(command, params, {"out": "o"})
+    assert RECORDED["out"] == "o" and RECORDED["device"] == "cpu"
+    assert isinstance(RECORDED["diff"], ParamsView) and RECORDED["diff"].T == params.diffusion.T
+    with pytest.raises(UndeclaredParamError, match="diffusion.clip_x0"):
+        _ = RECORDED["diff"].clip_x0

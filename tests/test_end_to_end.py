@@ -2,7 +2,9 @@
 
 Runs in a clone of the repository in tmp, with params.yaml replaced by presets/smoke.yaml, so both
 tools read the same file. Checks the headline outputs, then that changing a GAE parameter reruns the
-GAE stage and what follows it but not the Diff-AE training, in both tools' dry runs.
+GAE stage and what follows it but not the Diff-AE training, that changing `seed` reruns the training,
+and that changing the evaluation-only `diffusion.T_eval` reruns evaluation and no training stage, in
+both tools.
 """
 import shutil
 import subprocess
@@ -59,6 +61,46 @@ def _bump_gae(clone):
     (clone / "params.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
 
 
+def _edit(clone, dotted, edit):
+    """Apply `edit` to one params key of the clone's params.yaml; returns the file's previous text."""
+    original = (clone / "params.yaml").read_text()
+    raw = yaml.safe_load(original)
+    node = raw
+    *parents, last = dotted.split(".")
+    for key in parents:
+        node = node[key]
+    node[last] = edit(node[last])
+    (clone / "params.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
+    return original
+
+
+def _rules_rerun_for_params(out):
+    """Rules a dry run schedules because their own params changed."""
+    rules, current = set(), None
+    for line in out.splitlines():
+        if line.startswith(("rule ", "localrule ")):
+            current = line.split()[1].rstrip(":")
+        elif line.strip().startswith("reason: Params have changed") and current:
+            rules.add(current)
+    return rules
+
+
+def test_seed_reruns_training_and_T_eval_only_evaluation(smoke_clone, tool_env):
+    original = _edit(smoke_clone, "seed", lambda v: v + 1)
+    try:
+        out = _run(["snakemake", "-n"], smoke_clone, tool_env)
+        assert {"train_diffae", "train_ddim", "train_gzsnet", "train_aeds"} <= _rules_rerun_for_params(out)
+    finally:
+        (smoke_clone / "params.yaml").write_text(original)
+    original = _edit(smoke_clone, "diffusion.T_eval", lambda v: v + 1)
+    try:
+        out = _run(["snakemake", "-n"], smoke_clone, tool_env)
+        assert _rules_rerun_for_params(out) == {"encode_diffae"}  # table2 and the editing figures lie below it
+        assert "rule train_diffae:" not in out and "rule train_ddim:" not in out
+    finally:
+        (smoke_clone / "params.yaml").write_text(original)
+
+
 def test_gae_param_change_reruns_only_downstream(smoke_clone, tool_env):
     out = _run(["snakemake", "-n"], smoke_clone, tool_env)
     assert "Nothing to be done" in out
@@ -78,6 +120,17 @@ def test_dvc_repro_and_params_tracking(smoke_clone, tool_env):
     if not (smoke_clone / ".git").exists():
         _run(git + ["init", "-q"], smoke_clone, tool_env)
     _run(["dvc", "repro", "--quiet", "table2"], smoke_clone, tool_env, timeout=1800)
+    original = _edit(smoke_clone, "seed", lambda v: v + 1)
+    status = _run(["dvc", "status", "--with-deps", "table2"], smoke_clone, tool_env)
+    (smoke_clone / "params.yaml").write_text(original)
+    for stage in ("train_diffae:", "train_ddim:", "train_gzsnet:"):
+        assert stage in status and "seed" in status, status
+    original = _edit(smoke_clone, "diffusion.T_eval", lambda v: v + 1)
+    status = _run(["dvc", "status", "--with-deps", "table2"], smoke_clone, tool_env)
+    (smoke_clone / "params.yaml").write_text(original)
+    assert "encode_diffae:" in status and "table2:" in status and "diffusion.T_eval" in status, status
+    for stage in ("train_diffae:", "train_ddim:", "train_gae:", "finetune:", "train_gzsnet:"):
+        assert stage not in status, status
     _bump_gae(smoke_clone)
     status = _run(["dvc", "status", "--with-deps", "table2"], smoke_clone, tool_env)
     assert "train_gae:" in status and "losses.gae" in status

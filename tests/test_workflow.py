@@ -1,9 +1,14 @@
-"""The workflow: Snakefile and dvc.yaml agree, dry runs succeed, paper presets guard their roots."""
+"""The workflow: Snakefile, dvc.yaml and the command table agree, each rule reruns exactly when a knob its
+command reads changes, dry runs succeed, paper presets guard their roots."""
 import re
 import shlex
+import shutil
 import subprocess
 
 import yaml
+
+from diffae.commands import COMMANDS
+from diffae.params_view import covers
 
 
 def _run(args, repo, env, check=True):
@@ -14,13 +19,18 @@ def _run(args, repo, env, check=True):
 
 
 def snakemake_jobs(repo, env, *extra):
-    """rule name -> {'output': [...], 'input': [...], 'shell': str} from a forced dry run."""
-    res = _run(["snakemake", "-n", "-p", "--forceall", *extra], repo, env)
+    """Every job of a forced dry run (see dry_run_jobs)."""
+    return dry_run_jobs(repo, env, "--forceall", *extra)
+
+
+def dry_run_jobs(repo, env, *extra):
+    """rule name -> {'output': [...], 'input': [...], 'shell': str, 'reason': str} of the jobs a dry run schedules."""
+    res = _run(["snakemake", "-n", "-p", *extra], repo, env)
     jobs, current = {}, None
     for line in (res.stdout + res.stderr).splitlines():
         m = re.match(r"^(?:local)?rule (\w+):$", line.strip())
         if m:
-            current = jobs.setdefault(m.group(1), {"output": [], "input": [], "shell": None})
+            current = jobs.setdefault(m.group(1), {"output": [], "input": [], "shell": None, "reason": ""})
             continue
         if current is None:
             continue
@@ -31,23 +41,30 @@ def snakemake_jobs(repo, env, *extra):
             current["input"] = [x.strip() for x in s[len("input:"):].split(",") if x.strip()]
         elif s.startswith("Shell command:"):
             current["shell"] = s[len("Shell command:"):].strip()
+        elif s.startswith("reason:"):
+            current["reason"] = s[len("reason:"):].strip()
     return jobs
 
 
-def rule_config_keys(repo):
-    """rule name -> set of dotted config keys the rule passes through `params:`."""
-    keys = {}
+def rule_params(repo):
+    """rule name -> the text of each entry of its `params:` block."""
+    rules = {}
     for smk in (repo / "workflow/rules").glob("*.smk"):
         for block in re.split(r"(?m)^(?=rule )", smk.read_text()):
             m = re.match(r"rule (\w+):", block)
-            if not m or "    params:" not in block:
-                continue
-            params_part = block.split("    params:")[1].split("    shell:")[0]
-            found = set()
-            for ref in re.findall(r'config((?:\["\w+"\])+)', params_part):
-                found.add(".".join(re.findall(r'\["(\w+)"\]', ref)))
-            keys[m.group(1)] = found
-    return keys
+            if m:
+                part = re.search(r"(?ms)^    params:\n((?:        .*?\n)+)", block)
+                rules[m.group(1)] = [line.strip() for line in part.group(1).splitlines()] if part else []
+    return rules
+
+
+def command_of(shell):
+    """(command name, {flag: value}) of a `diffae <command> --flag value ...` line."""
+    words = normalise_cmd(shell)
+    assert words[0] == "diffae", shell
+    flags = dict(zip(words[2::2], words[3::2]))
+    assert all(f.startswith("--") for f in flags), shell
+    return words[1], {f[2:]: v for f, v in flags.items()}
 
 
 def normalise_cmd(cmd):
@@ -59,7 +76,6 @@ def test_snakefile_and_dvc_yaml_agree(repo, tool_env):
     stages = yaml.safe_load((repo / "dvc.yaml").read_text())["stages"]
     rules = {k: v for k, v in jobs.items() if k != "all"}
     assert set(rules) == set(stages), f"rules only: {set(rules) - set(stages)}; stages only: {set(stages) - set(rules)}"
-    config_keys = rule_config_keys(repo)
     for name, job in rules.items():
         stage = stages[name]
         assert normalise_cmd(stage["cmd"]) == normalise_cmd(job["shell"]), f"{name}: commands differ"
@@ -67,7 +83,21 @@ def test_snakefile_and_dvc_yaml_agree(repo, tool_env):
         assert outs == set(job["output"]), f"{name}: outs {outs} != outputs {job['output']}"
         deps = set(stage.get("deps", []))
         assert set(job["input"]) <= deps, f"{name}: inputs {set(job['input']) - deps} missing from dvc deps"
-        assert set(stage.get("params", [])) == config_keys.get(name, set()), f"{name}: params sections differ"
+
+
+def test_rule_and_stage_params_are_exactly_what_the_command_reads(repo, tool_env):
+    """Each rule tracks `tracked(<its command>)` and nothing else; each dvc stage lists the command's reads."""
+    stages = yaml.safe_load((repo / "dvc.yaml").read_text())["stages"]
+    params = rule_params(repo)
+    for name, job in snakemake_jobs(repo, tool_env).items():
+        if name == "all":
+            continue
+        command, flags = command_of(job["shell"])
+        assert params[name] == ["cfg=PARAMS,", f'tracked=tracked("{command}"),'], f"{name}: params {params[name]}"
+        assert stages[name].get("params", []) == list(COMMANDS[command].reads), f"{name}: dvc params differ"
+        declared = {f.name for f in COMMANDS[command].all_flags}
+        required = {f.name for f in COMMANDS[command].all_flags if f.required}
+        assert required <= set(flags) - {"params"} <= declared, f"{name}: flags {sorted(flags)} vs {sorted(declared)}"
 
 
 def test_dvc_params_sections_exist(repo):
@@ -113,3 +143,71 @@ def test_gpu_medium_preset_dry_runs_every_stage_on_standins(repo, tool_env):
     out = res.stdout + res.stderr
     for rule in ("standin_ilab", "train_diffae", "finetune", "table2", "table_diffae_recon", "figure_ppl", "claims"):
         assert f"rule {rule}:" in out, rule
+
+
+def _set(path, dotted, edit):
+    raw = yaml.safe_load(path.read_text())
+    node = raw
+    *parents, last = dotted.split(".")
+    for key in parents:
+        node = node[key]
+    node[last] = edit(node[last])
+    path.write_text(yaml.safe_dump(raw, sort_keys=False))
+
+
+KNOB_EDITS = {  # params key -> a valid new value from the old one
+    "seed": lambda v: v + 1,
+    "device": lambda v: "cpu" if v != "cpu" else "auto",
+    "preset": lambda v: v + "-b",
+    "diffusion.T_eval": lambda v: v + 1,
+    "diffusion.clip_x0": lambda v: not v,
+    "model.gae.partition": lambda v: v[::-1],
+    "model.encoder.z_dim": lambda v: v + 1,
+}
+
+
+def _downstream(jobs, names):
+    """`names` and every rule that consumes, directly or not, an output of one of them."""
+    found, grew = set(names), True
+    while grew:
+        outputs = {o for name in found for o in jobs[name]["output"]}
+        more = {name for name, job in jobs.items() if set(job["input"]) & outputs} - found
+        found |= more
+        grew = bool(more)
+    return found
+
+
+def test_a_knob_edit_reruns_exactly_the_rules_whose_command_reads_it(repo, tool_env, tmp_path):
+    """After a recorded run (outputs touched into place), editing one knob makes Snakemake rerun the rules whose
+    command declares it, for that reason, and what depends on them; nothing else. `seed` reaches every training
+    rule; `diffusion.T_eval` is read by no training rule."""
+    clone = tmp_path / "repo"
+    shutil.copytree(repo / "workflow", clone / "workflow", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(repo / "params.yaml", clone / "params.yaml")
+    jobs = {name: job for name, job in snakemake_jobs(clone, tool_env).items() if name != "all"}
+    for job in jobs.values():
+        for out in job["output"]:
+            path = clone / out
+            if path.suffix:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.touch()
+            else:  # directory() outputs: the stand-in folders
+                path.mkdir(parents=True, exist_ok=True)
+    _run(["snakemake", "--touch", "--forceall", "--cores", "1", "--quiet"], clone, tool_env)
+    assert dry_run_jobs(clone, tool_env) == {}
+    readers_of = {key: {name for name, job in jobs.items()
+                        if any(covers(k, key) for k in COMMANDS[command_of(job["shell"])[0]].reads)}
+                  for key in KNOB_EDITS}
+    original = (clone / "params.yaml").read_text()
+    for key, edit in KNOB_EDITS.items():
+        _set(clone / "params.yaml", key, edit)
+        scheduled = {name: job for name, job in dry_run_jobs(clone, tool_env).items() if name != "all"}
+        (clone / "params.yaml").write_text(original)
+        readers = readers_of[key]
+        assert set(scheduled) == _downstream(jobs, readers), f"{key}: scheduled {sorted(scheduled)}"
+        first = readers - {d for r in readers for d in _downstream(jobs, {r}) - {r}}
+        by_params = {name for name, job in scheduled.items() if job["reason"].startswith("Params have changed")}
+        assert by_params == first, f"{key}: params changed for {sorted(by_params)}, first readers {sorted(first)}"
+    trained = {name for name in jobs if name.startswith("train_") or name == "finetune"}
+    assert readers_of["seed"] == trained | {"table1"}
+    assert readers_of["diffusion.T_eval"] == {"encode_diffae", "table2", "figures_editing"}

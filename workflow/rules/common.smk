@@ -1,6 +1,21 @@
-# Shared helpers for the rules: the raw-data switch (real root or stand-in) and paper-preset guards.
+# Shared helpers for the rules: the params each rule tracks, the raw-data switch (real root or stand-in)
+# and paper-preset guards.
+from diffae.commands import COMMANDS
 
 PAPER = config["preset"].startswith("paper-")
+
+
+def tracked(command):
+    """The params values `diffae <command>` reads, by dotted key: its `reads` in the command table
+    (src/diffae/commands.py). A rule's params are these, so it reruns exactly when one of them changes."""
+
+    def value(key):
+        node = config
+        for part in key.split("."):
+            node = node[part]
+        return node
+
+    return {key: value(key) for key in COMMANDS[command].reads}
 
 
 def raw_input(dataset):

@@ -19,7 +19,7 @@ rule standin_ilab:
         directory("data/raw/ilab_standin"),
     params:
         cfg=PARAMS,
-        standin=config["data"]["ilab"]["standin"],
+        tracked=tracked("standin-ilab"),
     shell:
         "diffae standin-ilab --params {params.cfg} --out {output}"
 
@@ -29,7 +29,7 @@ rule standin_celeba:
         directory("data/raw/celeba_standin"),
     params:
         cfg=PARAMS,
-        standin=config["data"]["celeba"]["standin"],
+        tracked=tracked("standin-celeba"),
     shell:
         "diffae standin-celeba --params {params.cfg} --out {output}"
 
@@ -41,9 +41,7 @@ rule prepare_ilab:
         expand("{d}/{f}", d=ILAB, f=PREPARED_FILES),
     params:
         cfg=PARAMS,
-        root=config["data"]["ilab"]["root"],
-        identity=config["data"]["ilab"]["identity"],
-        image_size=config["data"]["ilab"]["image_size"],
+        tracked=tracked("prepare-ilab"),
     shell:
         "diffae prepare-ilab --params {params.cfg} --standin data/raw/ilab_standin --out " + ILAB
 
@@ -55,8 +53,7 @@ rule prepare_celeba:
         expand("{d}/{f}", d=CELEBA, f=PREPARED_FILES),
     params:
         cfg=PARAMS,
-        root=config["data"]["celeba"]["root"],
-        image_size=config["data"]["celeba"]["image_size"],
+        tracked=tracked("prepare-celeba"),
     shell:
         "diffae prepare-celeba --params {params.cfg} --standin data/raw/celeba_standin --out " + CELEBA
 
@@ -68,7 +65,7 @@ rule split_ilab:
         f"{ILAB}/split.csv",
     params:
         cfg=PARAMS,
-        split=config["data"]["ilab"]["split"],
+        tracked=tracked("split-ilab"),
     shell:
         "diffae split-ilab --params {params.cfg} --prepared " + ILAB + " --out {output}"
 
@@ -82,7 +79,7 @@ rule groups_ilab:
         test=f"{ILAB}/groups_test.csv",
     params:
         cfg=PARAMS,
-        groups=config["data"]["ilab"]["groups"],
+        tracked=tracked("groups-ilab"),
     shell:
         "diffae groups-ilab --params {params.cfg} --prepared " + ILAB
         + " --split {input.split} --train-out {output.train} --test-out {output.test}"
@@ -96,5 +93,6 @@ rule figure_groups:
         "reports/figures/ilab_groups.png",
     params:
         cfg=PARAMS,
+        tracked=tracked("figure-groups"),
     shell:
         "diffae figure-groups --params {params.cfg} --prepared " + ILAB + " --groups {input.groups} --out {output}"

@@ -18,10 +18,7 @@ rule train_diffae:
         f"{MODELS}/diffae/final.pt",
     params:
         cfg=PARAMS,
-        unet=config["model"]["unet"],
-        encoder=config["model"]["encoder"],
-        diffusion=config["diffusion"],
-        train=config["train"]["diffae"],
+        tracked=tracked("train-diffae"),
     threads: max(1, workflow.cores // 2)  # Snakemake exports OMP_NUM_THREADS={threads}; torch follows it
     resources:
         gpu=1,
@@ -37,9 +34,7 @@ rule train_ddim:
         f"{MODELS}/ddim/final.pt",
     params:
         cfg=PARAMS,
-        unet=config["model"]["unet"],
-        diffusion=config["diffusion"],
-        train=config["train"]["ddim"],
+        tracked=tracked("train-ddim"),
     threads: max(1, workflow.cores // 2)  # Snakemake exports OMP_NUM_THREADS={threads}; torch follows it
     resources:
         gpu=1,
@@ -56,9 +51,7 @@ rule encode_diffae:
         f"{LATENTS}/diffae_ilab.npz",
     params:
         cfg=PARAMS,
-        eval=config["eval"]["recon"],
-        T=config["diffusion"]["T_eval"],
-        clip=config["diffusion"]["clip_x0"],
+        tracked=tracked("encode"),
     shell:
         "diffae encode --params {params.cfg} --model {input.model} --prepared " + ILAB
         + " --split {input.split} --out {output}"
@@ -71,9 +64,7 @@ rule train_latent_ddim:
         f"{MODELS}/latent_ddim/final.pt",
     params:
         cfg=PARAMS,
-        latent=config["model"]["latent"],
-        diffusion=config["diffusion"],
-        train=config["train"]["latent_ddim"],
+        tracked=tracked("train-latent-ddim"),
     shell:
         "diffae train-latent-ddim --params {params.cfg} --latents {input} --out " + MODELS + "/latent_ddim"
 
@@ -88,9 +79,7 @@ rule table_diffae_recon:
         "reports/diffae/table2.csv",
     params:
         cfg=PARAMS,
-        diffusion=config["diffusion"],
-        eval=config["eval"]["recon"],
-        metrics=config["metrics"],
+        tracked=tracked("table-diffae-recon"),
     shell:
         "diffae table-diffae-recon --params {params.cfg} --diffae {input.diffae} --ddim {input.ddim} --prepared "
         + ILAB + " --split {input.split} --out {output}"

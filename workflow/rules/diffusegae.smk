@@ -23,9 +23,7 @@ rule train_gae:
         f"{MODELS}/gae/final.pt",
     params:
         cfg=PARAMS,
-        gae=config["model"]["gae"],
-        train=config["train"]["gae"],
-        losses=config["losses"]["gae"],
+        tracked=tracked("train-gae"),
     shell:
         "diffae train-gae --params {params.cfg} --latents {input.latents} --prepared " + ILAB
         + " --groups {input.groups} --out " + MODELS + "/gae"
@@ -41,8 +39,7 @@ rule finetune:
         f"{MODELS}/diffusegae/final.pt",
     params:
         cfg=PARAMS,
-        train=config["train"]["finetune"],
-        losses=config["losses"]["finetune"],
+        tracked=tracked("finetune"),
     resources:
         gpu=1,
     shell:
@@ -58,10 +55,7 @@ rule train_gzsnet:
         f"{MODELS}/gzsnet/final.pt",
     params:
         cfg=PARAMS,
-        gzsnet=config["model"]["gzsnet"],
-        gae=config["model"]["gae"],
-        train=config["train"]["gzsnet"],
-        losses=config["losses"]["gzsnet"],
+        tracked=tracked("train-gzsnet"),
     resources:
         gpu=1,
     shell:
@@ -77,10 +71,7 @@ rule train_aeds:
         f"{MODELS}/aeds/final.pt",
     params:
         cfg=PARAMS,
-        gzsnet=config["model"]["gzsnet"],
-        gae=config["model"]["gae"],
-        train=config["train"]["aeds"],
-        losses=config["losses"]["aeds"],
+        tracked=tracked("train-aeds"),
     resources:
         gpu=1,
     shell:
@@ -95,6 +86,7 @@ rule encode_diffusegae:
         f"{LATENTS}/diffusegae_ilab.npz",
     params:
         cfg=PARAMS,
+        tracked=tracked("encode-method"),
     shell:
         "diffae encode-method --params {params.cfg} --method diffusegae --model {input.model} --prepared " + ILAB
         + " --split {input.split} --out {output}"
@@ -108,6 +100,7 @@ rule encode_gzsnet:
         f"{LATENTS}/gzsnet_ilab.npz",
     params:
         cfg=PARAMS,
+        tracked=tracked("encode-method"),
     shell:
         "diffae encode-method --params {params.cfg} --method gzsnet --model {input.model} --prepared " + ILAB
         + " --split {input.split} --out {output}"
@@ -121,6 +114,7 @@ rule encode_aeds:
         f"{LATENTS}/aeds_ilab.npz",
     params:
         cfg=PARAMS,
+        tracked=tracked("encode-method"),
     shell:
         "diffae encode-method --params {params.cfg} --method aeds --model {input.model} --prepared " + ILAB
         + " --split {input.split} --out {output}"
@@ -136,7 +130,7 @@ rule table1:
         "reports/table1.csv",
     params:
         cfg=PARAMS,
-        probe=config["eval"]["probe"],
+        tracked=tracked("table1"),
     shell:
         "diffae table1 --params {params.cfg} --diffusegae {input.diffusegae} --diffae {input.diffae} --gzsnet "
         "{input.gzsnet} --aeds {input.aeds} --prepared " + ILAB + " --out {output}"
@@ -153,10 +147,7 @@ rule table2:
         "reports/table2.csv",
     params:
         cfg=PARAMS,
-        groups=config["eval"]["groups"],
-        T=config["diffusion"]["T_eval"],
-        clip=config["diffusion"]["clip_x0"],
-        metrics=config["metrics"],
+        tracked=tracked("table2"),
     shell:
         "diffae table2 --params {params.cfg} --diffusegae {input.diffusegae} --diffae {input.diffae} --gzsnet "
         "{input.gzsnet} --ddim {input.ddim} --prepared " + ILAB + " --groups {input.groups} --out {output}"
@@ -171,7 +162,7 @@ rule figures_tsne:
         fig5=f"{FIG}/fig5_tsne_zsem_zdis.png",
     params:
         cfg=PARAMS,
-        tsne=config["eval"]["tsne"],
+        tracked=tracked("figures-tsne"),
     shell:
         "diffae figures-tsne --params {params.cfg} --diffusegae {input.diffusegae} --diffae {input.diffae} "
         "--prepared " + ILAB + " --fig2 {output.fig2} --fig5 {output.fig5}"
@@ -191,9 +182,7 @@ rule figures_editing:
         f"{FIG}/fig9_single_attribute.png",
     params:
         cfg=PARAMS,
-        figures=config["eval"]["figures"],
-        T=config["diffusion"]["T_eval"],
-        clip=config["diffusion"]["clip_x0"],
+        tracked=tracked("figures-editing"),
     shell:
         "diffae figures-editing --params {params.cfg} --diffusegae {input.diffusegae} --diffae {input.diffae} "
         "--gzsnet {input.gzsnet} --aeds {input.aeds} --prepared " + ILAB + " --split {input.split} --outdir " + FIG
@@ -209,9 +198,7 @@ rule figure_ppl:
         csv=f"{FIG}/fig10_ppl.csv",
     params:
         cfg=PARAMS,
-        ppl=config["eval"]["ppl"],
-        clip=config["diffusion"]["clip_x0"],
-        metrics=config["metrics"],
+        tracked=tracked("figure-ppl"),
     shell:
         "diffae figure-ppl --params {params.cfg} --diffusegae {input.diffusegae} --diffae {input.diffae} "
         "--prepared " + ILAB + " --split {input.split} --out {output.png} --csv {output.csv}"
@@ -228,6 +215,7 @@ rule claims:
         md="reports/claims.md",
     params:
         cfg=PARAMS,
+        tracked=tracked("claims"),
     shell:
         "diffae claims --params {params.cfg} --table1 {input.table1} --table2 {input.table2} --diffae-table2 "
         "{input.diffae_table2} --ppl {input.ppl} --out {output.csv} --md {output.md}"

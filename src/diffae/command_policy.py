@@ -1,0 +1,108 @@
+"""Named values the command table derives from params and flags (`derived("name")` in diffae.commands).
+
+Each derivation declares the params keys and flags it reads; a command that uses it declares those
+keys too (tests/test_cli.py checks). Derivations receive the command's restricted params view and
+its parsed flags (by argparse dest) and return one keyword argument of the command's call.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from diffae.params_view import ParamsView
+
+Flags = Mapping[str, Any]
+
+# CLI slug of a method -> its name in the tables, codecs and latents meta.
+METHODS = {"diffusegae": "DiffuseGAE", "gzsnet": "GZS-Net", "aeds": "AE + DS"}
+
+
+@dataclass(frozen=True)
+class Derivation:
+    fn: Callable[[ParamsView, Flags], Any]
+    reads: tuple[str, ...]
+    flags: tuple[str, ...]
+
+
+DERIVATIONS: dict[str, Derivation] = {}
+
+
+def derivation(*, reads: tuple[str, ...] = (), flags: tuple[str, ...] = ()):
+    """Register `fn(params, flags)` under its name, with the params keys and (required) flags it reads."""
+    def register(fn: Callable[[ParamsView, Flags], Any]):
+        DERIVATIONS[fn.__name__] = Derivation(fn, reads, flags)
+        return fn
+    return register
+
+
+@derivation(reads=("device",))
+def torch_device(params: ParamsView, flags: Flags) -> str:
+    """`device: auto` -> cuda when available, else cpu."""
+    return params.torch_device()
+
+
+@derivation(reads=("preset",))
+def is_paper(params: ParamsView, flags: Flags) -> bool:
+    return params.is_paper
+
+
+@derivation(reads=("metrics.allow_random_weights", "preset"))
+def allow_random_weights(params: ParamsView, flags: Flags) -> bool:
+    """Randomly initialised metric networks are allowed on request, never for a paper preset."""
+    return params.metrics.allow_random_weights and not params.is_paper
+
+
+def _raw_root(params: ParamsView, dataset: str) -> str | None:
+    """data.<dataset>.root; paper presets refuse a null root (no stand-ins there)."""
+    return params.require_root(dataset) if params.is_paper else getattr(params.data, dataset).root
+
+
+@derivation(reads=("preset", "data.ilab.root"))
+def ilab_root(params: ParamsView, flags: Flags) -> str | None:
+    return _raw_root(params, "ilab")
+
+
+@derivation(reads=("preset", "data.celeba.root"))
+def celeba_root(params: ParamsView, flags: Flags) -> str | None:
+    return _raw_root(params, "celeba")
+
+
+@derivation(flags=("method",))
+def method_name(params: ParamsView, flags: Flags) -> str:
+    return METHODS[flags["method"]]
+
+
+@derivation(flags=("diffusegae", "diffae", "gzsnet", "aeds"))
+def method_latents(params: ParamsView, flags: Flags) -> dict[str, str]:
+    """Table 1's latents file per method, from the method flags."""
+    return {"DiffuseGAE": flags["diffusegae"], "Diff-AE": flags["diffae"], "GZS-Net": flags["gzsnet"],
+            "AE + DS": flags["aeds"]}
+
+
+@derivation(reads=("device", "diffusion.clip_x0", "model.encoder.z_dim", "model.gae.partition"),
+            flags=("prepared", "diffae", "diffusegae"))
+def codecs(params: ParamsView, flags: Flags) -> dict:
+    """The methods' codecs from the model flags; Diff-AE's z_sem is split in the GAE partition's proportions."""
+    from diffae.data.prepared import load_prepared
+    from diffae.eval.codecs import load_codec, proportional_partition
+
+    device = params.torch_device()
+    attrs = tuple(load_prepared(flags["prepared"]).attributes)
+    clip = params.diffusion.clip_x0
+    z_dim = params.model.encoder.z_dim
+    out = {"Diff-AE": load_codec("Diff-AE", flags["diffae"], device, clip_x0=clip,
+                                 partition=proportional_partition(attrs, params.model.gae.partition, z_dim)),
+           "DiffuseGAE": load_codec("DiffuseGAE", flags["diffusegae"], device, clip_x0=clip)}
+    for flag_name, method in (("gzsnet", "GZS-Net"), ("aeds", "AE + DS")):
+        if flags.get(flag_name):
+            out[method] = load_codec(method, flags[flag_name], device, clip_x0=clip)
+    return out
+
+
+@derivation(reads=("device",), flags=("ddim",))
+def ddim_model(params: ParamsView, flags: Flags):
+    """The trained DDIM baseline artifact given by --ddim."""
+    from diffae.train.models import load_trained
+
+    return load_trained(flags["ddim"], params.torch_device())

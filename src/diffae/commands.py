@@ -1,0 +1,231 @@
+"""The command table: every `diffae <command>`, as data (see diffae.command_spec for the fields).
+
+- diffae.cli builds argparse from it and calls `target` with keyword arguments only.
+- workflow/rules/common.smk `tracked(command)` makes a rule's `params:` exactly the command's `reads`.
+- tests/test_workflow.py checks that dvc.yaml lists the same keys per stage.
+
+To re-point a command after its function moved or changed signature, edit its `target` and the
+keys of `kwargs`; tests/test_cli.py checks every target imports and accepts those keywords.
+"""
+from __future__ import annotations
+
+from diffae.command_policy import METHODS
+from diffae.command_spec import Command, Flag, derived, flag, param
+
+TRAIN_OUT = Flag("out", help="model folder (final.pt, checkpoints/, metrics.csv)")
+STANDIN = Flag("standin", help="stand-in folder, read when the params root is null")
+
+
+TABLE: tuple[Command, ...] = (
+    # ---------------------------------------------------------------- data
+    Command(
+        name="standin-ilab", help="generate the toy-vehicle stand-in in iLab-20M naming",
+        target="diffae.data.standin_ilab:write_standin_ilab",
+        reads=("data.ilab.standin",), outputs=("out",),
+        kwargs={"out_root": flag("out"), "n_identities": param("data.ilab.standin.n_identities"),
+                "n_backgrounds": param("data.ilab.standin.n_backgrounds"),
+                "n_poses": param("data.ilab.standin.n_poses"), "image_size": param("data.ilab.standin.image_size"),
+                "jitter": param("data.ilab.standin.jitter"), "seed": param("data.ilab.standin.seed")},
+        done="wrote {result} stand-in iLab images to {out}"),
+    Command(
+        name="standin-celeba", help="generate the cartoon-face stand-in in CelebA format",
+        target="diffae.data.standin_faces:write_standin_celeba",
+        reads=("data.celeba.standin",), outputs=("out",),
+        kwargs={"out_root": flag("out"), "n_images": param("data.celeba.standin.n_images"),
+                "seed": param("data.celeba.standin.seed")},
+        done="wrote {result} stand-in CelebA images to {out}"),
+    Command(
+        name="prepare-ilab", help="read iLab-20M (real root or stand-in) into the prepared format",
+        target="diffae.data.stages:prepare_ilab",
+        reads=("preset", "data.ilab.root", "data.ilab.image_size", "data.ilab.identity"),
+        inputs=(STANDIN,), outputs=("out",),
+        kwargs={"root": derived("ilab_root"), "standin_dir": flag("standin"), "out_dir": flag("out"),
+                "image_size": param("data.ilab.image_size"), "identity": param("data.ilab.identity")}),
+    Command(
+        name="prepare-celeba", help="read CelebA (real root or stand-in) into the prepared format",
+        target="diffae.data.stages:prepare_celeba",
+        reads=("preset", "data.celeba.root", "data.celeba.image_size"),
+        inputs=(STANDIN,), outputs=("out",),
+        kwargs={"root": derived("celeba_root"), "standin_dir": flag("standin"), "out_dir": flag("out"),
+                "image_size": param("data.celeba.image_size")}),
+    Command(
+        name="split-ilab", help="seeded 80:20 train/test split of the prepared iLab samples",
+        target="diffae.data.stages:make_split",
+        reads=("data.ilab.split",), inputs=("prepared",), outputs=("out",),
+        kwargs={"prepared_dir": flag("prepared"), "out_csv": flag("out"),
+                "test_fraction": param("data.ilab.split.test_fraction"), "seed": param("data.ilab.split.seed")}),
+    Command(
+        name="groups-ilab",
+        help="GROUP(C, s) tables: train groups from train samples, evaluation groups from test samples",
+        target="diffae.command_steps:make_group_tables",
+        reads=("data.ilab.groups",), inputs=("prepared", "split"), outputs=("train-out", "test-out"),
+        kwargs={"prepared": flag("prepared"), "split_csv": flag("split"), "train_out": flag("train-out"),
+                "test_out": flag("test-out"), "n_train": param("data.ilab.groups.n_train"),
+                "n_test": param("data.ilab.groups.n_test"), "s": param("data.ilab.groups.s"),
+                "seed": param("data.ilab.groups.seed")}),
+    Command(
+        name="figure-groups", help="draw GROUP(C, s) examples (DiffuseGAE Fig. 4)",
+        target="diffae.command_steps:draw_group_figure",
+        reads=("data.ilab.groups.s", "preset"), inputs=("prepared", "groups"), outputs=("out",),
+        kwargs={"prepared": flag("prepared"), "groups_csv": flag("groups"), "out_png": flag("out"),
+                "s": param("data.ilab.groups.s"), "preset": param("preset")}),
+    # ---------------------------------------------------------------- Diff-AE: training, latents, Table 2
+    Command(
+        name="train-diffae",
+        help="train the diffusion autoencoder (semantic encoder + conditional DDIM, Diff-AE Eq. 6)",
+        target="diffae.train.stages:train_diffae",
+        reads=("model.unet", "model.encoder", "diffusion.T", "diffusion.beta_schedule", "train.diffae", "seed",
+               "device"),
+        inputs=("prepared", "split"), outputs=(TRAIN_OUT,),
+        kwargs={"prepared": flag("prepared"), "split_csv": flag("split"), "out_dir": flag("out"),
+                "unet_cfg": param("model.unet"), "enc_cfg": param("model.encoder"), "diff_cfg": param("diffusion"),
+                "train_cfg": param("train.diffae"), "seed": param("seed"), "device": derived("torch_device")}),
+    Command(
+        name="train-ddim", help="train the unconditional DDIM baseline (same UNet without z)",
+        target="diffae.train.stages:train_ddim",
+        reads=("model.unet", "diffusion.T", "diffusion.beta_schedule", "train.ddim", "seed", "device"),
+        inputs=("prepared", "split"), outputs=(TRAIN_OUT,),
+        kwargs={"prepared": flag("prepared"), "split_csv": flag("split"), "out_dir": flag("out"),
+                "unet_cfg": param("model.unet"), "diff_cfg": param("diffusion"), "train_cfg": param("train.ddim"),
+                "seed": param("seed"), "device": derived("torch_device")}),
+    Command(
+        name="encode", help="z_sem of every sample (+ normalisation statistics) and x_T of chosen test samples",
+        target="diffae.eval.encode:encode_stage",
+        reads=("eval.recon.batch_size", "eval.recon.invert_n", "diffusion.T_eval", "diffusion.clip_x0",
+               "model.gae.partition", "device"),
+        inputs=(Flag("model", help="final.pt of a diffusion autoencoder"), "prepared", "split"),
+        outputs=(Flag("out", help="latents .npz"),),
+        kwargs={"model_path": flag("model"), "prepared": flag("prepared"), "split_csv": flag("split"),
+                "out": flag("out"), "batch_size": param("eval.recon.batch_size"),
+                "invert_n": param("eval.recon.invert_n"), "invert_steps": param("diffusion.T_eval"),
+                "device": derived("torch_device"), "partition_sizes": param("model.gae.partition"),
+                "clip_x0": param("diffusion.clip_x0")}),
+    Command(
+        name="train-latent-ddim", help="train the latent DDIM on z-normalised z_sem (Diff-AE Eq. 9, Table 6)",
+        target="diffae.train.stages:train_latent_ddim",
+        reads=("model.latent", "diffusion.T", "train.latent_ddim", "seed", "device"),
+        inputs=("latents",), outputs=("out",),
+        kwargs={"latents_npz": flag("latents"), "out_dir": flag("out"), "latent_cfg": param("model.latent"),
+                "diff_cfg": param("diffusion"), "train_cfg": param("train.latent_ddim"), "seed": param("seed"),
+                "device": derived("torch_device")}),
+    Command(
+        name="table-diffae-recon", help="Diff-AE Table 2: SSIM/LPIPS/MSE at T=10..100 for DDIM, Diff-AE, random x_T",
+        target="diffae.report.diffae_table2:build",
+        reads=("diffusion.T_recon", "diffusion.clip_x0", "eval.recon.n_images", "eval.recon.batch_size",
+               "eval.recon.seed", "metrics", "preset", "device"),
+        inputs=("diffae", "ddim", "prepared", "split"), outputs=("out",),
+        kwargs={"diffae_model": flag("diffae"), "ddim_model": flag("ddim"), "prepared": flag("prepared"),
+                "split_csv": flag("split"), "out_csv": flag("out"), "T_list": param("diffusion.T_recon"),
+                "n_images": param("eval.recon.n_images"), "batch_size": param("eval.recon.batch_size"),
+                "seed": param("eval.recon.seed"), "clip_x0": param("diffusion.clip_x0"),
+                "weights_dir": param("metrics.weights_dir"), "allow_random": derived("allow_random_weights"),
+                "preset": param("preset"), "device": derived("torch_device")}),
+    # ---------------------------------------------------------------- DiffuseGAE (§3.3-4.4)
+    Command(
+        name="train-gae", help="GAE on GROUP latent sets (DiffuseGAE Eq. 10-11)",
+        target="diffae.train.stages_diffusegae:train_gae",
+        reads=("model.gae", "train.gae", "losses.gae", "seed", "device"),
+        inputs=("latents", "prepared", "groups"), outputs=("out",),
+        kwargs={"latents_npz": flag("latents"), "prepared": flag("prepared"), "groups_csv": flag("groups"),
+                "out_dir": flag("out"), "gae_cfg": param("model.gae"), "train_cfg": param("train.gae"),
+                "loss_cfg": param("losses.gae"), "seed": param("seed"), "device": derived("torch_device")}),
+    Command(
+        name="finetune", help="joint fine-tuning of encoder + GAE + DDIM (DiffuseGAE Eq. 12)",
+        target="diffae.train.stages_diffusegae:finetune",
+        reads=("train.finetune", "losses.finetune", "seed", "device"),
+        inputs=("diffae", "gae", "prepared", "groups"), outputs=("out",),
+        kwargs={"diffae_model": flag("diffae"), "gae_model": flag("gae"), "prepared": flag("prepared"),
+                "groups_csv": flag("groups"), "out_dir": flag("out"), "train_cfg": param("train.finetune"),
+                "loss_cfg": param("losses.finetune"), "seed": param("seed"), "device": derived("torch_device")}),
+    Command(
+        name="train-gzsnet", help="GZS-Net baseline (pixel group-supervised autoencoder)",
+        target="diffae.train.stages_diffusegae:train_gzsnet",
+        reads=("model.gzsnet", "model.gae.dis_dim", "model.gae.partition", "train.gzsnet", "losses.gzsnet",
+               "seed", "device"),
+        inputs=("prepared", "groups"), outputs=("out",),
+        kwargs={"prepared": flag("prepared"), "groups_csv": flag("groups"), "out_dir": flag("out"),
+                "gzs_cfg": param("model.gzsnet"), "gae_cfg": param("model.gae"), "train_cfg": param("train.gzsnet"),
+                "loss_cfg": param("losses.gzsnet"), "seed": param("seed"), "device": derived("torch_device")}),
+    Command(
+        name="train-aeds", help="AE + DS baseline (latent parts directly supervised by attribute labels)",
+        target="diffae.train.stages_diffusegae:train_aeds",
+        reads=("model.gzsnet", "model.gae.dis_dim", "model.gae.partition", "train.aeds", "losses.aeds",
+               "seed", "device"),
+        inputs=("prepared", "split"), outputs=("out",),
+        kwargs={"prepared": flag("prepared"), "split_csv": flag("split"), "out_dir": flag("out"),
+                "gzs_cfg": param("model.gzsnet"), "gae_cfg": param("model.gae"), "train_cfg": param("train.aeds"),
+                "loss_cfg": param("losses.aeds"), "seed": param("seed"), "device": derived("torch_device")}),
+    Command(
+        name="encode-method", help="a method's attribute-partitioned latent for every sample (Table 1, t-SNE)",
+        target="diffae.eval.encode:encode_codec_stage",
+        reads=("eval.recon.batch_size", "diffusion.clip_x0", "device"),
+        options=(Flag("method", choices=tuple(sorted(METHODS))),),
+        inputs=("model", "prepared", "split"), outputs=("out",),
+        kwargs={"method": derived("method_name"), "model_path": flag("model"), "prepared": flag("prepared"),
+                "split_csv": flag("split"), "out": flag("out"), "batch_size": param("eval.recon.batch_size"),
+                "device": derived("torch_device"), "clip_x0": param("diffusion.clip_x0")}),
+    Command(
+        name="table2", help="DiffuseGAE Table 2: FID/SSIM/LPIPS/MSE on evaluation GROUPs",
+        target="diffae.report.diffusegae_table2:build",
+        reads=("eval.groups", "diffusion.T_eval", "diffusion.clip_x0", "model.encoder.z_dim", "model.gae.partition",
+               "metrics", "preset", "device"),
+        inputs=("diffusegae", "diffae", "gzsnet", "ddim", "prepared", "groups"), outputs=("out",),
+        kwargs={"codecs": derived("codecs"), "ddim_model": derived("ddim_model"), "prepared": flag("prepared"),
+                "groups_csv": flag("groups"), "out_csv": flag("out"), "n_groups": param("eval.groups.n_groups"),
+                "T": param("diffusion.T_eval"), "batch_size": param("eval.groups.batch_size"),
+                "seed": param("eval.groups.seed"), "weights_dir": param("metrics.weights_dir"),
+                "allow_random": derived("allow_random_weights"), "preset": param("preset"),
+                "device": derived("torch_device"), "clip_x0": param("diffusion.clip_x0")}),
+    Command(
+        name="table1", help="DiffuseGAE Table 1: linear-probe accuracy of each latent part for each attribute",
+        target="diffae.report.table1:build_table1",
+        reads=("eval.probe", "seed", "preset"),
+        inputs=("diffusegae", "diffae", "gzsnet", "aeds", "prepared"), outputs=("out",),
+        kwargs={"latents": derived("method_latents"), "prepared_dir": flag("prepared"), "out_csv": flag("out"),
+                "C": param("eval.probe.C"), "max_iter": param("eval.probe.max_iter"), "seed": param("seed"),
+                "preset": param("preset")}),
+    Command(
+        name="figures-tsne", help="DiffuseGAE Figs 2 and 5: t-SNE of z_sem and z_dis parts",
+        target="diffae.command_steps:draw_tsne_figures",
+        reads=("eval.tsne", "preset"),
+        inputs=("diffusegae", "diffae", "prepared"), outputs=("fig2", "fig5"),
+        kwargs={"diffusegae_latents": flag("diffusegae"), "diffae_latents": flag("diffae"),
+                "prepared": flag("prepared"), "fig2_png": flag("fig2"), "fig5_png": flag("fig5"),
+                "perplexity": param("eval.tsne.perplexity"), "seed": param("eval.tsne.seed"),
+                "max_points": param("eval.tsne.max_points"), "preset": param("preset")}),
+    Command(
+        name="figures-editing", help="DiffuseGAE Figs 6-9: replacement, recombination, interpolation grids",
+        target="diffae.report.editing_stage:editing_figures",
+        reads=("eval.figures", "diffusion.T_eval", "diffusion.clip_x0", "model.encoder.z_dim", "model.gae.partition",
+               "preset", "device"),
+        inputs=("diffusegae", "diffae", "gzsnet", "aeds", "prepared", "split"), outputs=("outdir",),
+        kwargs={"codecs": derived("codecs"), "prepared": flag("prepared"), "split_csv": flag("split"),
+                "outdir": flag("outdir"), "T": param("diffusion.T_eval"), "fig_cfg": param("eval.figures"),
+                "preset": param("preset"), "device": derived("torch_device")}),
+    Command(
+        name="figure-ppl", help="DiffuseGAE Fig. 10: PPL vs timesteps for DiffuseGAE and Diff-AE",
+        target="diffae.report.editing_stage:ppl_figure",
+        reads=("eval.ppl", "metrics", "diffusion.clip_x0", "model.encoder.z_dim", "model.gae.partition", "preset",
+               "device"),
+        inputs=("diffusegae", "diffae", "prepared", "split"), outputs=("out", "csv"),
+        kwargs={"codecs": derived("codecs"), "prepared": flag("prepared"), "split_csv": flag("split"),
+                "out_png": flag("out"), "out_csv": flag("csv"), "ppl_cfg": param("eval.ppl"),
+                "metrics_cfg": param("metrics"), "is_paper": derived("is_paper"), "preset": param("preset"),
+                "device": derived("torch_device")}),
+    Command(
+        name="claims", help="check the papers' qualitative claims against our tables",
+        target="diffae.report.claims:build_claims",
+        inputs=("table1", "table2", "diffae-table2", "ppl"), outputs=("out", "md"),
+        kwargs={"table1_csv": flag("table1"), "table2_csv": flag("table2"),
+                "diffae_table2_csv": flag("diffae-table2"), "ppl_csv": flag("ppl"), "out_csv": flag("out"),
+                "out_md": flag("md")}),
+    # ---------------------------------------------------------------- utilities
+    Command(
+        name="fetch-weights", help="download the FID/LPIPS metric weights (on a machine with internet access)",
+        target="diffae.command_steps:fetch_metric_weights",
+        reads=("metrics.weights_dir",),
+        options=(Flag("dir", help="target folder (default: metrics.weights_dir)", required=False),),
+        kwargs={"target_dir": flag("dir"), "weights_dir": param("metrics.weights_dir")}),
+)
+
+COMMANDS: dict[str, Command] = {c.name: c for c in TABLE}
