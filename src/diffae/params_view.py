@@ -17,7 +17,7 @@ import types
 from typing import Any
 
 # Not a knob: the params file's path, used in error messages only.
-PROVENANCE = frozenset({"source"})
+PROVENANCE = frozenset({"source", "_source"})
 
 
 class UndeclaredParamError(LookupError):
