@@ -16,8 +16,9 @@ import pytest
 import torch
 from torch import nn
 
+from diffae.artifacts import load_final
 from diffae.train import checkpoint as ckpt_mod
-from diffae.train.checkpoint import load_checkpoint, load_final
+from diffae.train.checkpoint import load_checkpoint
 from diffae.train.ema import EMA
 from diffae.train.loop import LoopConfig, NonFiniteLossError, batch_indices, train
 

@@ -131,19 +131,19 @@ def _train_args(p):
 @command("train-diffae", "train the diffusion autoencoder (semantic encoder + conditional DDIM, Diff-AE Eq. 6)")(
     _train_args)
 def _train_diffae(args, params):
-    from diffae.train.stages import train_diffae
+    from diffae.train.recipes.diffae import run
 
     m = params.model
-    train_diffae(args.prepared, args.split, args.out, m.unet, m.encoder, params.diffusion, params.train.diffae,
-                 seed=params.seed, device=params.torch_device())
+    run(prepared=args.prepared, split_csv=args.split, out_dir=args.out, unet_cfg=m.unet, enc_cfg=m.encoder,
+        diff_cfg=params.diffusion, train_cfg=params.train.diffae, seed=params.seed, device=params.torch_device())
 
 
 @command("train-ddim", "train the unconditional DDIM baseline (same UNet without z)")(_train_args)
 def _train_ddim(args, params):
-    from diffae.train.stages import train_ddim
+    from diffae.train.recipes.ddim import run
 
-    train_ddim(args.prepared, args.split, args.out, params.model.unet, params.diffusion, params.train.ddim,
-               seed=params.seed, device=params.torch_device())
+    run(prepared=args.prepared, split_csv=args.split, out_dir=args.out, unet_cfg=params.model.unet,
+        diff_cfg=params.diffusion, train_cfg=params.train.ddim, seed=params.seed, device=params.torch_device())
 
 
 def _encode_args(p):
@@ -169,10 +169,10 @@ def _latent_args(p):
 
 @command("train-latent-ddim", "train the latent DDIM on z-normalised z_sem (Diff-AE Eq. 9, Table 6)")(_latent_args)
 def _train_latent(args, params):
-    from diffae.train.stages import train_latent_ddim
+    from diffae.train.recipes.latent_ddim import run
 
-    train_latent_ddim(args.latents, args.out, params.model.latent, params.diffusion, params.train.latent_ddim,
-                      seed=params.seed, device=params.torch_device())
+    run(latents_npz=args.latents, out_dir=args.out, latent_cfg=params.model.latent, diff_cfg=params.diffusion,
+        train_cfg=params.train.latent_ddim, seed=params.seed, device=params.torch_device())
 
 
 def _recon_table_args(p):
@@ -205,37 +205,41 @@ def _flags(*names):
 
 @command("train-gae", "GAE on GROUP latent sets (DiffuseGAE Eq. 10-11)")(_flags("latents", "prepared", "groups", "out"))
 def _train_gae(args, params):
-    from diffae.train.stages_diffusegae import train_gae
+    from diffae.train.recipes.gae import run
 
-    train_gae(args.latents, args.prepared, args.groups, args.out, params.model.gae, params.train.gae,
-              params.losses.gae, seed=params.seed, device=params.torch_device())
+    run(latents_npz=args.latents, prepared=args.prepared, groups_csv=args.groups, out_dir=args.out,
+        gae_cfg=params.model.gae, train_cfg=params.train.gae, loss_cfg=params.losses.gae, seed=params.seed,
+        device=params.torch_device())
 
 
 @command("finetune", "joint fine-tuning of encoder + GAE + DDIM (DiffuseGAE Eq. 12)")(
     _flags("diffae", "gae", "prepared", "groups", "out"))
 def _finetune(args, params):
-    from diffae.train.stages_diffusegae import finetune
+    from diffae.train.recipes.finetune import run
 
-    finetune(args.diffae, args.gae, args.prepared, args.groups, args.out, params.train.finetune,
-             params.losses.finetune, seed=params.seed, device=params.torch_device())
+    run(diffae_model=args.diffae, gae_model=args.gae, prepared=args.prepared, groups_csv=args.groups,
+        out_dir=args.out, train_cfg=params.train.finetune, loss_cfg=params.losses.finetune, seed=params.seed,
+        device=params.torch_device())
 
 
 @command("train-gzsnet", "GZS-Net baseline (pixel group-supervised autoencoder)")(
     _flags("prepared", "groups", "out"))
 def _train_gzsnet(args, params):
-    from diffae.train.stages_diffusegae import train_gzsnet
+    from diffae.train.recipes.gzsnet import run
 
-    train_gzsnet(args.prepared, args.groups, args.out, params.model.gzsnet, params.model.gae, params.train.gzsnet,
-                 params.losses.gzsnet, seed=params.seed, device=params.torch_device())
+    run(prepared=args.prepared, groups_csv=args.groups, out_dir=args.out, gzs_cfg=params.model.gzsnet,
+        gae_cfg=params.model.gae, train_cfg=params.train.gzsnet, loss_cfg=params.losses.gzsnet, seed=params.seed,
+        device=params.torch_device())
 
 
 @command("train-aeds", "AE + DS baseline (latent parts directly supervised by attribute labels)")(
     _flags("prepared", "split", "out"))
 def _train_aeds(args, params):
-    from diffae.train.stages_diffusegae import train_aeds
+    from diffae.train.recipes.aeds import run
 
-    train_aeds(args.prepared, args.split, args.out, params.model.gzsnet, params.model.gae, params.train.aeds,
-               params.losses.aeds, seed=params.seed, device=params.torch_device())
+    run(prepared=args.prepared, split_csv=args.split, out_dir=args.out, gzs_cfg=params.model.gzsnet,
+        gae_cfg=params.model.gae, train_cfg=params.train.aeds, loss_cfg=params.losses.aeds, seed=params.seed,
+        device=params.torch_device())
 
 
 METHODS = {"diffusegae": "DiffuseGAE", "gzsnet": "GZS-Net", "aeds": "AE + DS"}
@@ -276,8 +280,8 @@ def _codecs(args, params, device):
 @command("table2", "DiffuseGAE Table 2: FID/SSIM/LPIPS/MSE on evaluation GROUPs")(
     _flags("diffusegae", "diffae", "gzsnet", "ddim", "prepared", "groups", "out"))
 def _table2(args, params):
+    from diffae.artifacts import load_trained
     from diffae.report.diffusegae_table2 import build
-    from diffae.train.models import load_trained
 
     device = params.torch_device()
     g = params.eval.groups

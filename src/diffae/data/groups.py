@@ -7,7 +7,8 @@ attribute, so that |A(z_C) ∩ A(z_other)| = s (DiffuseGAE §3.3, s = 1 in the p
 
 The group table stores row indices into the labels table (the ``index`` column of a
 prepared dataset). Train groups are built from train-split indices and evaluation groups
-from test-split indices by the caller (DESIGN.md §4).
+from test-split indices by the caller (DESIGN.md §4). `group_members` and `GroupImages` read
+them back for training and evaluation.
 """
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ from typing import Sequence
 
 import numpy as np
 import pandas as pd
+import torch
+from torch.utils.data import Dataset
 
 from diffae.data.errors import DatasetError
 from diffae.utils.atomic import atomic_path
@@ -164,6 +167,30 @@ def read_groups(path: str | Path, attributes: Sequence[str] | None = None, s: in
         if list(groups.columns) != expected:
             raise DatasetError(f"group table {path} has columns {list(groups.columns)}; expected {expected}")
     return groups
+
+
+def group_members(groups_csv: str | Path, attributes: Sequence[str]) -> np.ndarray:
+    """(G, 1 + m) prepared-row indices of GROUP(C, 1) tables: centre, then the partner sharing each attribute."""
+    groups = read_groups(groups_csv)
+    cols = ["center", *partner_columns(attributes, s=1)]
+    missing = [c for c in cols if c not in groups.columns]
+    if missing:
+        raise ValueError(f"{groups_csv}: missing columns {missing}; DiffuseGAE training needs GROUP(C, 1) tables")
+    return groups[cols].to_numpy(dtype=np.int64)
+
+
+class GroupImages(Dataset):
+    """uint8 (1 + m, C, H, W) image groups read lazily from the prepared images (memory-mapped)."""
+
+    def __init__(self, images: np.ndarray, members: np.ndarray):
+        self.images, self.members = images, members
+
+    def __len__(self) -> int:
+        return len(self.members)
+
+    def __getitem__(self, i: int) -> tuple[torch.Tensor]:
+        x = torch.from_numpy(np.ascontiguousarray(self.images[self.members[i]]))
+        return (x.permute(0, 3, 1, 2),)
 
 
 def _validate(groups: pd.DataFrame, where: str) -> None:
