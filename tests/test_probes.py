@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from diffae.data.prepared import save_prepared
-from diffae.eval.encode import save_latents
+from diffae.data.latents import save_latents
 from diffae.eval.probes import attribute_matrix, linear_probe_accuracy
 from diffae.nets.partition import Partition
 from diffae.report.paper_numbers import DIFFUSEGAE_TABLE1

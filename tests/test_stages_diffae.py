@@ -3,18 +3,21 @@ import numpy as np
 import pytest
 import torch
 
+from diffae.artifacts import load_trained
+from diffae.data.latents import load_latents, save_latents
 from diffae.diffusion import GaussianDiffusion
 from diffae.eval import reconstruction
-from diffae.eval.encode import load_latents, save_latents
-from diffae.train import models
+from diffae.nets import registry
 from diffae.train.checkpoint import save_final
-from diffae.train.recipes import DDIMRecipe, DiffAERecipe, images_from_batch
+from diffae.train.recipes.common import images_from_batch
+from diffae.train.recipes.ddim import DDIMRecipe
+from diffae.train.recipes.diffae import DiffAERecipe
 
 
 def tiny_specs(size=8):
-    enc = models.net_spec("encoder", kind="halfunet", image_size=size, base_channels=4, channel_mult=[1, 2],
+    enc = registry.net_spec("encoder", kind="halfunet", image_size=size, base_channels=4, channel_mult=[1, 2],
                           num_res_blocks=1, attn_resolutions=[], z_dim=6)
-    unet = models.net_spec("UNet", image_size=size, cond_dim=6, base_channels=4, channel_mult=[1, 2],
+    unet = registry.net_spec("UNet", image_size=size, cond_dim=6, base_channels=4, channel_mult=[1, 2],
                            num_res_blocks=1, attn_resolutions=[], dropout=0.0, num_heads=1, embed_channels=8,
                            z_shift=False)
     return {"encoder": enc, "unet": unet}
@@ -23,10 +26,10 @@ def tiny_specs(size=8):
 def test_load_trained_rebuilds_exact_weights(tmp_path):
     torch.manual_seed(0)
     specs = tiny_specs()
-    nets = {k: models.build(v) for k, v in specs.items()}
+    nets = {k: registry.build(v) for k, v in specs.items()}
     meta = {"nets": specs, "diffusion": {"T": 50, "beta_schedule": "linear"}}
     save_final(tmp_path / "final.pt", {k: n.state_dict() for k, n in nets.items()}, meta, step=1, ema=False, config={})
-    trained = models.load_trained(tmp_path / "final.pt")
+    trained = load_trained(tmp_path / "final.pt")
     x = torch.randn(2, 3, 8, 8)
     t = torch.tensor([3, 40])
     z = nets["encoder"](x)
@@ -40,13 +43,13 @@ def test_load_trained_rebuilds_exact_weights(tmp_path):
 
 def test_unknown_constructor_is_named():
     with pytest.raises(KeyError, match="Nope"):
-        models.net_spec("Nope")
+        registry.net_spec("Nope")
 
 
 def test_recipes_losses_and_gradients():
     torch.manual_seed(0)
     specs = tiny_specs()
-    enc, unet = models.build(specs["encoder"]), models.build(specs["unet"])
+    enc, unet = registry.build(specs["encoder"]), registry.build(specs["unet"])
     diffusion = GaussianDiffusion.from_schedule("linear", 50)
     batch = [torch.randint(0, 256, (4, 3, 8, 8), dtype=torch.uint8)]
     x = images_from_batch(batch)
@@ -55,7 +58,7 @@ def test_recipes_losses_and_gradients():
     loss.backward()
     assert loss.item() > 0 and "l_simple" in terms
     assert all(p.grad is not None for p in enc.parameters() if p.requires_grad), "gradients must reach the encoder"
-    uncond = models.build({**specs["unet"], "kwargs": {**specs["unet"]["kwargs"], "cond_dim": None}})
+    uncond = registry.build({**specs["unet"], "kwargs": {**specs["unet"]["kwargs"], "cond_dim": None}})
     loss2, _ = DDIMRecipe(uncond, diffusion).loss(batch, 0)
     assert torch.isfinite(loss2)
 

@@ -4,14 +4,17 @@ import pandas as pd
 import pytest
 import torch
 
+from diffae.data.groups import GroupImages, group_members
+from diffae.data.labels import attribute_codes
 from diffae.diffusion import GaussianDiffusion
 from diffae.eval.codecs import DiffuseGAECodec, proportional_partition
+from diffae.nets import registry
 from diffae.nets.partition import Partition
 from diffae.report.diffusegae_table2 import reassemble_and_decode, row_specs
 from diffae.report.paper_numbers import DIFFUSEGAE_TABLE2
-from diffae.train import models
-from diffae.train.recipes import FinetuneRecipe, GAERecipe
-from diffae.train.stages_diffusegae import GroupImages, attribute_codes, attribute_partition, group_members
+from diffae.train.recipes.common import attribute_partition
+from diffae.train.recipes.finetune import FinetuneRecipe
+from diffae.train.recipes.gae import GAERecipe
 
 P = Partition(("identity", "background", "pose"), (2, 1, 1))
 
@@ -109,14 +112,14 @@ def test_attribute_codes_sorted_and_counted():
 
 def test_gae_and_finetune_recipes_train_all_their_modules():
     torch.manual_seed(0)
-    gae = models.build(models.net_spec("GAE", z_dim=6, dis_dim=4, hidden=8, n_mlp=4, n_bottleneck=2, norm="layer"))
+    gae = registry.build(registry.net_spec("GAE", z_dim=6, dis_dim=4, hidden=8, n_mlp=4, n_bottleneck=2, norm="layer"))
     loss, terms = GAERecipe(gae, P, 1.0, 0.5).loss([torch.randn(5, 4, 6)], 0)
     loss.backward()
     assert {"rec", "ss", "ur"} <= set(terms) and all(p.grad is not None for p in gae.parameters())
 
-    enc = models.build(models.net_spec("encoder", kind="halfunet", image_size=8, base_channels=4, channel_mult=[1, 2],
+    enc = registry.build(registry.net_spec("encoder", kind="halfunet", image_size=8, base_channels=4, channel_mult=[1, 2],
                                        num_res_blocks=1, attn_resolutions=[], z_dim=6))
-    unet = models.build(models.net_spec("UNet", image_size=8, cond_dim=6, base_channels=4, channel_mult=[1, 2],
+    unet = registry.build(registry.net_spec("UNet", image_size=8, cond_dim=6, base_channels=4, channel_mult=[1, 2],
                                         num_res_blocks=1, attn_resolutions=[], dropout=0.0, num_heads=1,
                                         embed_channels=8, z_shift=True))
     gae.zero_grad()

@@ -16,10 +16,11 @@ import pytest
 import torch
 from torch import nn
 
+from diffae.artifacts import load_final
 from diffae.config import TrainConfig, parse
 from diffae.train import checkpoint as ckpt_mod
 from diffae.train.batches import batch_indices
-from diffae.train.checkpoint import load_checkpoint, load_final
+from diffae.train.checkpoint import load_checkpoint
 from diffae.train.ema import EMA
 from diffae.train.loop import NonFiniteLossError, train
 

@@ -5,7 +5,7 @@ import pytest
 from PIL import Image
 
 from diffae.data.prepared import save_prepared
-from diffae.eval.encode import save_latents
+from diffae.data.latents import save_latents
 from diffae.eval.tsne import knn_label_accuracy, subsample_rows, tsne_embed
 from diffae.report.figures_tsne import figure2, figure5, select_values
 

@@ -103,6 +103,6 @@ def codecs(params: ParamsView, flags: Flags) -> dict:
 @derivation(reads=("device",), flags=("ddim",))
 def ddim_model(params: ParamsView, flags: Flags):
     """The trained DDIM baseline artifact given by --ddim."""
-    from diffae.train.models import load_trained
+    from diffae.artifacts import load_trained
 
     return load_trained(flags["ddim"], params.torch_device())

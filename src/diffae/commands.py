@@ -73,7 +73,7 @@ TABLE: tuple[Command, ...] = (
     Command(
         name="train-diffae",
         help="train the diffusion autoencoder (semantic encoder + conditional DDIM, Diff-AE Eq. 6)",
-        target="diffae.train.stages:train_diffae",
+        target="diffae.train.recipes.diffae:run",
         reads=("model.unet", "model.encoder", "diffusion.T", "diffusion.beta_schedule", "train.diffae", "seed",
                "device"),
         inputs=("prepared", "split"), outputs=(TRAIN_OUT,),
@@ -82,7 +82,7 @@ TABLE: tuple[Command, ...] = (
                 "train_cfg": param("train.diffae"), "seed": param("seed"), "device": derived("torch_device")}),
     Command(
         name="train-ddim", help="train the unconditional DDIM baseline (same UNet without z)",
-        target="diffae.train.stages:train_ddim",
+        target="diffae.train.recipes.ddim:run",
         reads=("model.unet", "diffusion.T", "diffusion.beta_schedule", "train.ddim", "seed", "device"),
         inputs=("prepared", "split"), outputs=(TRAIN_OUT,),
         kwargs={"prepared": flag("prepared"), "split_csv": flag("split"), "out_dir": flag("out"),
@@ -102,7 +102,7 @@ TABLE: tuple[Command, ...] = (
                 "clip_x0": param("diffusion.clip_x0")}),
     Command(
         name="train-latent-ddim", help="train the latent DDIM on z-normalised z_sem (Diff-AE Eq. 9, Table 6)",
-        target="diffae.train.stages:train_latent_ddim",
+        target="diffae.train.recipes.latent_ddim:run",
         reads=("model.latent", "diffusion.T", "train.latent_ddim", "seed", "device"),
         inputs=("latents",), outputs=("out",),
         kwargs={"latents_npz": flag("latents"), "out_dir": flag("out"), "latent_cfg": param("model.latent"),
@@ -123,7 +123,7 @@ TABLE: tuple[Command, ...] = (
     # ---------------------------------------------------------------- DiffuseGAE (§3.3-4.4)
     Command(
         name="train-gae", help="GAE on GROUP latent sets (DiffuseGAE Eq. 10-11)",
-        target="diffae.train.stages_diffusegae:train_gae",
+        target="diffae.train.recipes.gae:run",
         reads=("model.gae", "train.gae", "losses.gae", "seed", "device"),
         inputs=("latents", "prepared", "groups"), outputs=("out",),
         kwargs={"latents_npz": flag("latents"), "prepared": flag("prepared"), "groups_csv": flag("groups"),
@@ -131,7 +131,7 @@ TABLE: tuple[Command, ...] = (
                 "loss_cfg": param("losses.gae"), "seed": param("seed"), "device": derived("torch_device")}),
     Command(
         name="finetune", help="joint fine-tuning of encoder + GAE + DDIM (DiffuseGAE Eq. 12)",
-        target="diffae.train.stages_diffusegae:finetune",
+        target="diffae.train.recipes.finetune:run",
         reads=("train.finetune", "losses.finetune", "seed", "device"),
         inputs=("diffae", "gae", "prepared", "groups"), outputs=("out",),
         kwargs={"diffae_model": flag("diffae"), "gae_model": flag("gae"), "prepared": flag("prepared"),
@@ -139,7 +139,7 @@ TABLE: tuple[Command, ...] = (
                 "loss_cfg": param("losses.finetune"), "seed": param("seed"), "device": derived("torch_device")}),
     Command(
         name="train-gzsnet", help="GZS-Net baseline (pixel group-supervised autoencoder)",
-        target="diffae.train.stages_diffusegae:train_gzsnet",
+        target="diffae.train.recipes.gzsnet:run",
         reads=("model.gzsnet", "model.gae.dis_dim", "model.gae.partition", "train.gzsnet", "losses.gzsnet",
                "seed", "device"),
         inputs=("prepared", "groups"), outputs=("out",),
@@ -148,7 +148,7 @@ TABLE: tuple[Command, ...] = (
                 "loss_cfg": param("losses.gzsnet"), "seed": param("seed"), "device": derived("torch_device")}),
     Command(
         name="train-aeds", help="AE + DS baseline (latent parts directly supervised by attribute labels)",
-        target="diffae.train.stages_diffusegae:train_aeds",
+        target="diffae.train.recipes.aeds:run",
         reads=("model.gzsnet", "model.gae.dis_dim", "model.gae.partition", "train.aeds", "losses.aeds",
                "seed", "device"),
         inputs=("prepared", "split"), outputs=("out",),

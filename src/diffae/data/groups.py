@@ -7,7 +7,8 @@ attribute, so that |A(z_C) ∩ A(z_other)| = s (DiffuseGAE §3.3, s = 1 in the p
 
 The group table stores row indices into the labels table (the ``index`` column of a
 prepared dataset). Train groups are built from train-split indices and evaluation groups
-from test-split indices by the caller (DESIGN.md §4).
+from test-split indices by the caller (DESIGN.md §4). `group_members` and `GroupImages` read
+them back for training and evaluation.
 """
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ from typing import Sequence
 
 import numpy as np
 import pandas as pd
+import torch
+from torch.utils.data import Dataset
 
 from diffae.data.errors import DatasetError
 from diffae.utils.atomic import atomic_path
@@ -72,59 +75,12 @@ def build_groups(
     """
     elements = group_elements(attributes, s)
     attributes = list(attributes)
-    missing = [a for a in attributes if a not in labels.columns]
-    if missing:
-        raise ValueError(f"labels lack attribute column(s) {missing}; columns are {list(labels.columns)}")
-    if n_groups < 0:
-        raise ValueError(f"n_groups must be >= 0, got {n_groups}")
-    cand = np.asarray(candidates)
-    if cand.ndim != 1 or (cand.size and not np.issubdtype(cand.dtype, np.integer)):
-        raise ValueError(f"candidates must be a 1-d array of integer row indices, got dtype {cand.dtype} shape {cand.shape}")
-    cand = cand.astype(np.int64)
-    if cand.size and (cand.min() < 0 or cand.max() >= len(labels)):
-        raise ValueError(f"candidates must index rows 0..{len(labels) - 1} of labels")
-    if np.unique(cand).size != cand.size:
-        raise ValueError("candidates hold repeated row indices")
-
+    cand = _checked_candidates(labels, attributes, candidates, n_groups)
     # attribute values -> integer codes, for all rows (so candidate codes are comparable)
     codes = np.stack([pd.factorize(labels[a], use_na_sentinel=False)[0] for a in attributes], axis=1)
-    pos = {a: i for i, a in enumerate(attributes)}
-    plan = []  # per element: (positions of e, positions of the others, index on e's values)
-    for e in elements:
-        same = np.array([pos[a] for a in e])
-        other = np.array([i for i in range(len(attributes)) if attributes[i] not in e], dtype=int)
-        plan.append((same, other, _index_by(codes[cand][:, same], cand)))
+    plan = _partner_plan(codes, attributes, elements, cand)
 
-    rng = np.random.default_rng(seed)
-    order = rng.permutation(cand)
-    centres: list[int] = []
-    partners: list[list[int]] = []
-    skipped = 0
-    for c in order:
-        if len(centres) == n_groups:
-            break
-        row = []
-        for same, other, index in plan:
-            bucket = index[tuple(int(v) for v in codes[c, same])]
-            target = codes[c, other]
-            pick = -1
-            for _ in range(_REJECTION_TRIES):  # cheap uniform draw; exact fallback below keeps it uniform
-                j = bucket[rng.integers(len(bucket))]
-                if j != c and np.all(codes[j, other] != target):
-                    pick = int(j)
-                    break
-            if pick < 0:
-                valid = bucket[np.all(codes[bucket][:, other] != target, axis=1) & (bucket != c)]
-                if valid.size == 0:
-                    break
-                pick = int(valid[rng.integers(valid.size)])
-            row.append(pick)
-        if len(row) < len(plan):
-            skipped += 1
-            continue
-        centres.append(int(c))
-        partners.append(row)
-
+    centres, partners, skipped = _draw_groups(np.random.default_rng(seed), codes, cand, plan, n_groups)
     stats = {"requested": int(n_groups), "built": len(centres), "skipped_centres": skipped,
              "candidates": int(cand.size)}
     if len(centres) < n_groups:
@@ -133,13 +89,90 @@ def build_groups(
             f"({skipped} centres have no partner for some attribute subset), but n_groups={n_groups} were "
             f"requested; lower n_groups (or s) or supply more samples"
         )
+    return _group_table(labels, attributes, s, centres, partners), stats
+
+
+def _checked_candidates(labels: pd.DataFrame, attributes: list[str], candidates: np.ndarray,
+                        n_groups: int) -> np.ndarray:
+    """`candidates` as int64 row positions, after checking them and the request against `labels`."""
+    missing = [a for a in attributes if a not in labels.columns]
+    if missing:
+        raise ValueError(f"labels lack attribute column(s) {missing}; columns are {list(labels.columns)}")
+    if n_groups < 0:
+        raise ValueError(f"n_groups must be >= 0, got {n_groups}")
+    cand = np.asarray(candidates)
+    if cand.ndim != 1 or (cand.size and not np.issubdtype(cand.dtype, np.integer)):
+        raise ValueError(f"candidates must be a 1-d array of integer row indices, got dtype {cand.dtype} "
+                         f"shape {cand.shape}")
+    cand = cand.astype(np.int64)
+    if cand.size and (cand.min() < 0 or cand.max() >= len(labels)):
+        raise ValueError(f"candidates must index rows 0..{len(labels) - 1} of labels")
+    if np.unique(cand).size != cand.size:
+        raise ValueError("candidates hold repeated row indices")
+    return cand
+
+
+def _partner_plan(codes: np.ndarray, attributes: list[str], elements: list[tuple[str, ...]],
+                  cand: np.ndarray) -> list[tuple[np.ndarray, np.ndarray, dict]]:
+    """Per element e of A: (positions of e's attributes, positions of the others, candidates indexed by e's values)."""
+    pos = {a: i for i, a in enumerate(attributes)}
+    plan = []
+    for e in elements:
+        same = np.array([pos[a] for a in e])
+        other = np.array([i for i in range(len(attributes)) if attributes[i] not in e], dtype=int)
+        plan.append((same, other, _index_by(codes[cand][:, same], cand)))
+    return plan
+
+
+def _draw_groups(rng: np.random.Generator, codes: np.ndarray, cand: np.ndarray, plan: list, n_groups: int,
+                 ) -> tuple[list[int], list[list[int]], int]:
+    """Centres in a seeded order, each with one partner per element of A; returns (centres, partners, skipped)."""
+    centres: list[int] = []
+    partners: list[list[int]] = []
+    skipped = 0
+    for c in rng.permutation(cand):
+        if len(centres) == n_groups:
+            break
+        row = []
+        for same, other, index in plan:
+            pick = _draw_partner(rng, codes, int(c), same, other, index)
+            if pick < 0:
+                break
+            row.append(pick)
+        if len(row) < len(plan):
+            skipped += 1
+            continue
+        centres.append(int(c))
+        partners.append(row)
+    return centres, partners, skipped
+
+
+def _draw_partner(rng: np.random.Generator, codes: np.ndarray, c: int, same: np.ndarray, other: np.ndarray,
+                  index: dict) -> int:
+    """A uniform partner of centre `c` sharing exactly the `same` attributes, or -1 when there is none."""
+    bucket = index[tuple(int(v) for v in codes[c, same])]
+    target = codes[c, other]
+    for _ in range(_REJECTION_TRIES):  # cheap uniform draw; exact fallback below keeps it uniform
+        j = bucket[rng.integers(len(bucket))]
+        if j != c and np.all(codes[j, other] != target):
+            return int(j)
+    valid = bucket[np.all(codes[bucket][:, other] != target, axis=1) & (bucket != c)]
+    if valid.size == 0:
+        return -1
+    return int(valid[rng.integers(valid.size)])
+
+
+def _group_table(labels: pd.DataFrame, attributes: list[str], s: int, centres: list[int],
+                 partners: list[list[int]]) -> pd.DataFrame:
+    """The group table: ``center``, one ``partner_<e>`` column per element of A, the centre's attribute values."""
+    columns = partner_columns(attributes, s)
     table = pd.DataFrame({"center": np.asarray(centres, dtype=np.int64)})
-    part = np.asarray(partners, dtype=np.int64).reshape(len(centres), len(plan))
-    for k, col in enumerate(partner_columns(attributes, s)):
+    part = np.asarray(partners, dtype=np.int64).reshape(len(centres), len(columns))
+    for k, col in enumerate(columns):
         table[col] = part[:, k]
     for a in attributes:
         table[a] = labels[a].to_numpy()[table["center"].to_numpy()]
-    return table, stats
+    return table
 
 
 def write_groups(path: str | Path, groups: pd.DataFrame) -> None:
@@ -164,6 +197,30 @@ def read_groups(path: str | Path, attributes: Sequence[str] | None = None, s: in
         if list(groups.columns) != expected:
             raise DatasetError(f"group table {path} has columns {list(groups.columns)}; expected {expected}")
     return groups
+
+
+def group_members(groups_csv: str | Path, attributes: Sequence[str]) -> np.ndarray:
+    """(G, 1 + m) prepared-row indices of GROUP(C, 1) tables: centre, then the partner sharing each attribute."""
+    groups = read_groups(groups_csv)
+    cols = ["center", *partner_columns(attributes, s=1)]
+    missing = [c for c in cols if c not in groups.columns]
+    if missing:
+        raise ValueError(f"{groups_csv}: missing columns {missing}; DiffuseGAE training needs GROUP(C, 1) tables")
+    return groups[cols].to_numpy(dtype=np.int64)
+
+
+class GroupImages(Dataset):
+    """uint8 (1 + m, C, H, W) image groups read lazily from the prepared images (memory-mapped)."""
+
+    def __init__(self, images: np.ndarray, members: np.ndarray):
+        self.images, self.members = images, members
+
+    def __len__(self) -> int:
+        return len(self.members)
+
+    def __getitem__(self, i: int) -> tuple[torch.Tensor]:
+        x = torch.from_numpy(np.ascontiguousarray(self.images[self.members[i]]))
+        return (x.permute(0, 3, 1, 2),)
 
 
 def _validate(groups: pd.DataFrame, where: str) -> None:

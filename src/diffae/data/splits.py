@@ -3,6 +3,7 @@
 A split is an array of the strings "train"/"test", one per sample, stored as a CSV
 with columns ``index,split``. Samples are split first; GROUP(C, s) tables are then
 built within each part (DESIGN.md §4), so train and evaluation groups never share a sample.
+`split_images` and `held_out_images` select one side's images for training and evaluation.
 """
 from __future__ import annotations
 
@@ -10,8 +11,11 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import torch
 
 from diffae.data.errors import DatasetError
+from diffae.data.images import to_model_range
+from diffae.data.prepared import Prepared, load_prepared
 from diffae.utils.atomic import atomic_path
 
 SPLIT_VALUES: tuple[str, str] = ("train", "test")
@@ -58,3 +62,32 @@ def read_split(path: str | Path) -> np.ndarray:
     if bad:
         raise DatasetError(f"split file {path}: column 'split' holds {bad[:5]}; expected only {SPLIT_VALUES}")
     return frame["split"].to_numpy(dtype="<U5")
+
+
+def split_rows(data: Prepared, split_csv: str | Path, which: str, prepared_dir: str | Path) -> np.ndarray:
+    """Row indices of the prepared dataset on one side ("train"/"test") of the split in `split_csv`."""
+    split = read_split(split_csv)
+    if len(split) != len(data.labels):
+        raise ValueError(f"{split_csv}: {len(split)} rows but {prepared_dir} has {len(data.labels)} samples; "
+                         "rerun the split")
+    return np.flatnonzero(split == which)
+
+
+def split_images(prepared_dir: str | Path, split_csv: str | Path, which: str) -> tuple[torch.Tensor, np.ndarray]:
+    """uint8 NCHW images of one side of the split, and their row indices in the prepared dataset."""
+    data = load_prepared(prepared_dir)
+    idx = split_rows(data, split_csv, which, prepared_dir)
+    images = torch.from_numpy(np.ascontiguousarray(data.images[idx])).permute(0, 3, 1, 2).contiguous()
+    return images, idx
+
+
+def held_out_images(prepared_dir: str | Path, split_csv: str | Path, *, n: int, seed: int) -> torch.Tensor:
+    """`n` test-split images picked by a seeded permutation (then in row order), float NCHW in [-1, 1].
+
+    Presets with fewer than `n` test images reuse them rather than fail.
+    """
+    data = load_prepared(prepared_dir)
+    idx = np.random.default_rng(seed).permutation(split_rows(data, split_csv, "test", prepared_dir))
+    if len(idx) < n:
+        idx = np.resize(idx, n)
+    return to_model_range(data.images[np.sort(idx[:n])])

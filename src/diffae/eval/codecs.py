@@ -112,18 +112,18 @@ def load_codec(method: str, path: str | Path, device: str | torch.device = "cpu"
     ``clip_x0`` (params ``diffusion.clip_x0``) is the diffusion codecs' x0 clipping in both directions.
     Diff-AE's artifact has no partition of its own: pass `partition` (see `proportional_partition`).
     """
-    from diffae.train.models import load_trained, partition_from_meta
+    from diffae.artifacts import load_trained
 
     m = load_trained(path, device)
     if method == "DiffuseGAE":
         mean = torch.tensor(m.meta["latent_mean"], dtype=torch.float32, device=device)
         std = torch.tensor(m.meta["latent_std"], dtype=torch.float32, device=device)
-        return DiffuseGAECodec(method, partition_from_meta(m.meta), m["encoder"], m["unet"], m.diffusion, clip_x0,
+        return DiffuseGAECodec(method, m.partition, m["encoder"], m["unet"], m.diffusion, clip_x0,
                                gae=m["gae"], mean=mean, std=std)
     if method == "Diff-AE":
         if partition is None:
             raise ValueError("Diff-AE codec needs a partition of z_sem (proportional_partition(...))")
         return DiffAECodec(method, partition, m["encoder"], m["unet"], m.diffusion, clip_x0)
     if method in ("GZS-Net", "AE + DS"):
-        return PixelAECodec(method, partition_from_meta(m.meta), m["ae"])
+        return PixelAECodec(method, m.partition, m["ae"])
     raise ValueError(f"unknown method {method!r}; expected DiffuseGAE, Diff-AE, GZS-Net or AE + DS")

@@ -1,37 +1,12 @@
-"""Latent extraction: z_sem for every sample (with split and normalisation statistics), and x_T inversion.
-
-File format (`.npz`): z (N, D) float32, index (N,) rows of the prepared dataset, split (N,) 'train'/'test',
-mean/std (D,) computed on the train split only (Diff-AE §4: the latent DDIM models z-normalised z_sem).
-Attribute labels stay in the prepared dataset's labels.csv, joined by `index`.
-"""
+"""Latent extraction: z_sem for every sample (with split and normalisation statistics), and x_T inversion,
+written as latents files (format: diffae.data.latents)."""
 from __future__ import annotations
-
-import json
-from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import torch
 from tqdm import tqdm
 
-from diffae.utils.atomic import atomic_path
-
-
-@dataclass
-class Latents:
-    z: np.ndarray
-    index: np.ndarray
-    split: np.ndarray
-    mean: np.ndarray
-    std: np.ndarray
-    meta: dict
-
-    def select(self, which: str) -> np.ndarray:
-        return self.z[self.split == which]
-
-    def normalised(self, which: str | None = None) -> np.ndarray:
-        z = self.z if which is None else self.select(which)
-        return (z - self.mean) / self.std
+from diffae.data.latents import Latents, save_latents
 
 
 @torch.no_grad()
@@ -45,35 +20,6 @@ def encode_images(encoder: torch.nn.Module, images: np.ndarray, batch_size: int 
         x = to_model_range(np.asarray(images[lo:lo + batch_size])).to(device)
         out.append(encoder(x).float().cpu().numpy())
     return np.concatenate(out, axis=0)
-
-
-def save_latents(path: str | Path, z: np.ndarray, index: np.ndarray, split: np.ndarray, meta: dict,
-                 xT: np.ndarray | None = None, xT_index: np.ndarray | None = None) -> Latents:
-    train = z[split == "train"]
-    if len(train) < 2:
-        raise ValueError(f"{path}: need at least 2 train latents for normalisation statistics, got {len(train)}")
-    mean = train.mean(axis=0)
-    std = train.std(axis=0) + 1e-8
-    arrays = dict(z=z.astype(np.float32), index=index, split=split.astype(str), mean=mean.astype(np.float32),
-                  std=std.astype(np.float32), meta=np.array(json.dumps(meta)))
-    if xT is not None:
-        arrays.update(xT=xT.astype(np.float32), xT_index=xT_index)
-    with atomic_path(path) as tmp:
-        with open(tmp, "wb") as fh:
-            np.savez(fh, **arrays)
-    return Latents(z=z, index=index, split=split, mean=mean, std=std, meta=meta)
-
-
-def load_latents(path: str | Path) -> Latents:
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"latents file {path} not found (run `diffae encode`)")
-    with np.load(path, allow_pickle=False) as f:
-        missing = {"z", "index", "split", "mean", "std"} - set(f.files)
-        if missing:
-            raise ValueError(f"{path}: not a latents file, missing arrays {sorted(missing)}")
-        meta = json.loads(str(f["meta"])) if "meta" in f.files else {}
-        return Latents(z=f["z"], index=f["index"], split=f["split"], mean=f["mean"], std=f["std"], meta=meta)
 
 
 @torch.no_grad()
@@ -94,10 +40,10 @@ def encode_stage(model_path: str, prepared: str, split_csv: str, out: str, batch
                  *, clip_x0: bool) -> Latents:
     """`diffae encode`: z_sem of every sample + x_T of the first `invert_n` test samples, inverted with the
     x0 clipping the decoders use (``clip_x0``, params ``diffusion.clip_x0``)."""
+    from diffae.artifacts import load_trained
     from diffae.data.prepared import load_prepared
     from diffae.data.splits import read_split
     from diffae.diffusion import DDIM
-    from diffae.train.models import load_trained
 
     model = load_trained(model_path, device)
     data = load_prepared(prepared)
@@ -114,7 +60,7 @@ def encode_stage(model_path: str, prepared: str, split_csv: str, out: str, batch
         from diffae.eval.codecs import proportional_partition
 
         p = proportional_partition(tuple(data.attributes), tuple(partition_sizes), z.shape[1])
-        meta["partition"] = {"names": list(p.names), "sizes": list(p.sizes)}
+        meta["partition"] = p.to_dict()
     return save_latents(out, z, np.arange(len(z)), split, meta, xT=xT, xT_index=xT_index)
 
 
@@ -134,5 +80,5 @@ def encode_codec_stage(method: str, model_path: str, prepared: str, split_csv: s
     z = np.concatenate([codec.encode(to_model_range(np.asarray(data.images[lo:lo + batch_size])).to(device))
                         .float().cpu().numpy() for lo in range(0, len(data.images), batch_size)])
     meta = {"model": str(model_path), "prepared": str(prepared), "attributes": data.attributes, "method": method,
-            "partition": {"names": list(codec.partition.names), "sizes": list(codec.partition.sizes)}}
+            "partition": codec.partition.to_dict()}
     return save_latents(out, z, np.arange(len(z)), split, meta)

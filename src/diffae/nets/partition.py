@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import builtins
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 from torch import Tensor
@@ -50,6 +51,26 @@ class Partition:
                 raise ValueError(
                     f"Partition: size {size!r} of part {name!r} must be a positive int"
                 )
+
+    # ---------------------------------------------------------- serialisation
+    def to_dict(self) -> dict[str, list]:
+        """Plain ``{"names": [...], "sizes": [...]}`` as stored in artifact and latents meta."""
+        return {"names": list(self.names), "sizes": list(self.sizes)}
+
+    @classmethod
+    def from_dict(cls, d: Any, where: str = "partition", dim: int | None = None) -> Partition:
+        """Inverse of :meth:`to_dict`; ``where`` names the source in errors (e.g. ``"z.npz: meta['partition']"``).
+
+        With ``dim`` the sizes must sum to it (the width of the latent the partition cuts).
+        """
+        if not isinstance(d, dict) or "names" not in d or "sizes" not in d:
+            raise ValueError(f"{where} = {d!r}; expected {{'names': [...], 'sizes': [...]}} "
+                             "giving the latent part of each attribute")
+        partition = cls(tuple(d["names"]), tuple(int(s) for s in d["sizes"]))
+        if dim is not None and dim != partition.dim:
+            raise ValueError(f"{where}: sizes {list(partition.sizes)} sum to {partition.dim} "
+                             f"but the latent has width {dim}")
+        return partition
 
     # ------------------------------------------------------------------ lookup
     @property

@@ -18,8 +18,8 @@ ROWS = (("DDIM (inferred x_T)", "ddim"), ("Diff-AE (inferred x_T)", "inferred"),
 
 def build(diffae_model: str, ddim_model: str, prepared: str, split_csv: str, out_csv: str, T_list, n_images: int,
           batch_size: int, seed: int, clip_x0: bool, weights_dir, allow_random: bool, preset: str, device: str):
-    from diffae.train.models import load_trained
-    from diffae.train.stages import split_images
+    from diffae.artifacts import load_trained
+    from diffae.data.splits import split_images
 
     diffae = load_trained(diffae_model, device)
     ddim = load_trained(ddim_model, device)

@@ -45,14 +45,14 @@ def row_specs(T: int) -> list[tuple[str, str, str]]:
 
 def build(codecs: dict, ddim_model, prepared: str, groups_csv: str, out_csv: str, n_groups: int, T: int,
           batch_size: int, seed: int, weights_dir, allow_random: bool, preset: str, device: str, *, clip_x0: bool):
-    """codecs: method -> codec (see diffae.eval.codecs); ddim_model: a loaded DDIM artifact (diffae.train.models);
+    """codecs: method -> codec (see diffae.eval.codecs); ddim_model: a loaded DDIM artifact (diffae.artifacts);
     ``clip_x0``: the DDIM row's x0 clipping, in inversion and sampling alike (the codecs hold their own)."""
+    from diffae.data.groups import group_members
     from diffae.data.images import to_model_range
     from diffae.data.prepared import load_prepared
     from diffae.eval import reconstruction
     from diffae.eval.fid import FIDInception, fid_statistics, frechet_distance
     from diffae.eval.metrics import LPIPSMetric, reconstruction_metrics
-    from diffae.train.stages_diffusegae import group_members
 
     data = load_prepared(prepared)
     members = group_members(groups_csv, data.attributes)

@@ -4,24 +4,12 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-import numpy as np
 import torch
 
-from diffae.data.images import to_model_range
 from diffae.data.prepared import load_prepared
-from diffae.data.splits import read_split
+from diffae.data.splits import held_out_images
 
 log = logging.getLogger(__name__)
-
-
-def _test_images(prepared: str, split_csv: str, n: int, seed: int, device) -> torch.Tensor:
-    """`n` held-out test images in a seeded order, in [-1, 1]."""
-    data = load_prepared(prepared)
-    idx = np.flatnonzero(read_split(split_csv) == "test")
-    idx = np.random.default_rng(seed).permutation(idx)
-    if len(idx) < n:
-        idx = np.resize(idx, n)  # tiny presets: reuse test images rather than fail
-    return to_model_range(data.images[np.sort(idx[:n])]).to(device)
 
 
 def editing_figures(codecs: dict, prepared: str, split_csv: str, outdir: str, T: int, fig_cfg, preset: str,
@@ -30,7 +18,7 @@ def editing_figures(codecs: dict, prepared: str, split_csv: str, outdir: str, T:
                                                figure9_single_attribute)
 
     k = fig_cfg.n_examples
-    x = _test_images(prepared, split_csv, 9 * k, fig_cfg.seed, device)
+    x = held_out_images(prepared, split_csv, n=9 * k, seed=fig_cfg.seed).to(device)
     source = load_prepared(prepared).meta.get("source", "?")
     note = f"held-out iLab-20M images ({source} data), preset {preset}, T={T}"
     order = [m for m in ("DiffuseGAE", "GZS-Net", "AE + DS") if m in codecs]
@@ -60,7 +48,7 @@ def ppl_figure(codecs: dict, prepared: str, split_csv: str, out_png: str, out_cs
     lpips_vgg = LPIPSMetric("vgg", weights_dir=metrics_cfg.weights_dir,
                             allow_random=metrics_cfg.allow_random_weights and not is_paper, seed=ppl_cfg.seed,
                             device=device)
-    images = _test_images(prepared, split_csv, max(2 * ppl_cfg.n_pairs, 4), ppl_cfg.seed, device)
+    images = held_out_images(prepared, split_csv, n=max(2 * ppl_cfg.n_pairs, 4), seed=ppl_cfg.seed).to(device)
     rows = []
     for method in ("DiffuseGAE", "Diff-AE"):
         gen = torch.Generator().manual_seed(ppl_cfg.seed)

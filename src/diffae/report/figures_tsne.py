@@ -20,10 +20,11 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from diffae.data.latents import Latents, load_latents  # noqa: E402
 from diffae.data.prepared import load_prepared  # noqa: E402
-from diffae.eval.encode import Latents, load_latents  # noqa: E402
 from diffae.eval.tsne import knn_label_accuracy, tsne_embed  # noqa: E402
-from diffae.report.table1 import labels_for, partition_from_meta  # noqa: E402
+from diffae.nets.partition import Partition  # noqa: E402
+from diffae.report.table1 import labels_for  # noqa: E402
 from diffae.utils.atomic import atomic_path  # noqa: E402
 
 log = logging.getLogger(__name__)
@@ -157,7 +158,8 @@ def figure5(diffusegae_latents: str | Path, diffae_or_zsem_latents: str | Path, 
     prepared = load_prepared(prepared_dir)
     gae = load_latents(diffusegae_latents)
     sem = load_latents(diffae_or_zsem_latents)
-    partition = partition_from_meta(gae, diffusegae_latents)
+    partition = Partition.from_dict(gae.meta.get("partition"), where=f"{diffusegae_latents}: meta['partition']",
+                                    dim=gae.z.shape[1])
     gae_labels = labels_for(gae, prepared.labels, diffusegae_latents)
     sem_labels = labels_for(sem, prepared.labels, diffae_or_zsem_latents)
     gname = _method(gae, "DiffuseGAE")

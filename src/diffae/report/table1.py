@@ -15,8 +15,8 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
+from diffae.data.latents import Latents, load_latents
 from diffae.data.prepared import load_prepared
-from diffae.eval.encode import Latents, load_latents
 from diffae.eval.probes import attribute_matrix
 from diffae.nets.partition import Partition
 from diffae.report.paper_numbers import DIFFUSEGAE_TABLE1
@@ -25,20 +25,7 @@ from diffae.utils.atomic import atomic_write_text
 
 log = logging.getLogger(__name__)
 
-__all__ = ["build_table1", "partition_from_meta", "labels_for", "render_markdown"]
-
-
-def partition_from_meta(lat: Latents, path: str | Path) -> Partition:
-    """The latent partition stored in a latents file's meta (never recomputed here)."""
-    part = lat.meta.get("partition")
-    if not isinstance(part, dict) or "names" not in part or "sizes" not in part:
-        raise ValueError(f"{path}: meta['partition'] = {part!r}; expected {{'names': [...], 'sizes': [...]}} "
-                         "giving the latent part of each attribute")
-    partition = Partition(tuple(part["names"]), tuple(int(s) for s in part["sizes"]))
-    if lat.z.shape[1] != partition.dim:
-        raise ValueError(f"{path}: latents have width {lat.z.shape[1]} but meta['partition'] sizes "
-                         f"{list(partition.sizes)} sum to {partition.dim}")
-    return partition
+__all__ = ["build_table1", "labels_for", "render_markdown"]
 
 
 def labels_for(lat: Latents, labels: pd.DataFrame, path: str | Path) -> pd.DataFrame:
@@ -72,7 +59,8 @@ def build_table1(latents: Mapping[str, str | Path], prepared_dir: str | Path, ou
         meta_method = lat.meta.get("method")
         if meta_method is not None and meta_method != method:
             raise ValueError(f"{path}: meta['method'] is {meta_method!r} but the file was given as {method!r}")
-        partition = partition_from_meta(lat, path)
+        partition = Partition.from_dict(lat.meta.get("partition"), where=f"{path}: meta['partition']",
+                                        dim=lat.z.shape[1])  # stored with the latents, never recomputed
         labels = labels_for(lat, prepared.labels, path)
         missing = [n for n in partition.names if n not in labels.columns]
         if missing:

@@ -7,7 +7,7 @@ Two files per run directory:
   rank, the loop config and the caller's ``meta``.
 * ``final.pt`` -- what downstream stages load: per-module weights (EMA weights when EMA is
   on, raw weights otherwise), ``meta`` (the caller's description of the networks), the step
-  count and the loop config. Read it with :func:`load_final`.
+  count and the loop config. Read it with :func:`diffae.artifacts.load_final`.
 
 Both are written atomically (temporary file in the same folder, then ``os.replace``), so a
 crash while saving leaves the previous file intact. Files hold only tensors and plain
@@ -23,9 +23,9 @@ import numpy as np
 import torch
 
 from diffae.utils.atomic import atomic_path
+from diffae.utils.torch_files import load_dict
 
 LAST_KEYS = ("step", "modules", "ema", "optimizer", "rng", "config", "meta")
-FINAL_KEYS = ("modules", "meta", "step", "ema", "config")
 
 
 def save_atomic(obj: dict, path: str | Path) -> None:
@@ -34,25 +34,9 @@ def save_atomic(obj: dict, path: str | Path) -> None:
         torch.save(obj, tmp)
 
 
-def _load(path: str | Path, keys: tuple[str, ...], map_location: str | torch.device | None) -> dict:
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"checkpoint not found: {path}")
-    try:
-        obj = torch.load(path, map_location=map_location, weights_only=True)
-    except Exception as exc:  # corrupt file, foreign pickle, ...
-        raise ValueError(f"cannot read checkpoint {path}: {exc}") from exc
-    if not isinstance(obj, dict):
-        raise ValueError(f"checkpoint {path}: expected a dict, got {type(obj).__name__}")
-    missing = [k for k in keys if k not in obj]
-    if missing:
-        raise ValueError(f"checkpoint {path}: missing keys {missing} (expected {list(keys)})")
-    return obj
-
-
 def load_checkpoint(path: str | Path, map_location: str | torch.device | None = "cpu") -> dict:
     """Read a resumable ``last.pt`` written by the loop; keys: ``LAST_KEYS``."""
-    return _load(path, LAST_KEYS, map_location)
+    return load_dict(path, LAST_KEYS, map_location)
 
 
 def save_final(
@@ -63,21 +47,8 @@ def save_final(
     ema: bool,
     config: dict[str, Any],
 ) -> None:
-    """Write ``final.pt``: per-module state dicts plus the caller's ``meta``."""
+    """Write ``final.pt`` (keys ``diffae.artifacts.FINAL_KEYS``): per-module state dicts plus the caller's ``meta``."""
     save_atomic({"modules": modules, "meta": meta, "step": int(step), "ema": bool(ema), "config": config}, path)
-
-
-def load_final(path: str | Path, map_location: str | torch.device | None = "cpu") -> dict:
-    """Read ``final.pt``.
-
-    Returns a dict with ``modules`` (name -> state dict; EMA weights if ``ema`` is True),
-    ``meta`` (as passed to ``train``), ``step``, ``ema`` and ``config`` (the stage's training
-    settings as a dict).
-    """
-    obj = _load(path, FINAL_KEYS, map_location)
-    if not isinstance(obj["modules"], dict) or not obj["modules"]:
-        raise ValueError(f"checkpoint {path}: key 'modules' must be a non-empty dict of state dicts")
-    return obj
 
 
 # --------------------------------------------------------------------------- RNG state
