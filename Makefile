@@ -9,7 +9,7 @@ export PATH := $(abspath $(VENV))/bin:$(PATH)
 CORES ?= all
 PYTEST_ARGS ?=
 
-.PHONY: setup reproduce test test-fast touch clean-outputs benchmark fetch-weights
+.PHONY: setup reproduce test test-fast lint touch clean-outputs benchmark fetch-weights
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
@@ -23,7 +23,12 @@ setup: $(STAMP)
 reproduce: setup
 	snakemake --cores $(CORES) --profile workflow/profiles/local
 
-test: setup
+# Lint gates: ruff (pyflakes + complexity) on the package, tests and benchmarks; snakefmt on the workflow.
+lint: setup
+	$(PY) -m ruff check src tests benchmarks
+	$(VENV)/bin/snakefmt --check workflow
+
+test: setup lint
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 test-fast: setup

@@ -7,7 +7,8 @@ PAPER = config["preset"].startswith("paper-")
 
 def tracked(command):
     """The params values `diffae <command>` reads, by dotted key: its `reads` in the command table
-    (src/diffae/commands.py). A rule's params are these, so it reruns exactly when one of them changes."""
+    (src/diffae/commands.py). A rule's params are these, so it reruns exactly when one of them changes.
+    """
 
     def value(key):
         node = config

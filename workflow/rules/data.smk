@@ -43,7 +43,8 @@ rule prepare_ilab:
         cfg=PARAMS,
         tracked=tracked("prepare-ilab"),
     shell:
-        "diffae prepare-ilab --params {params.cfg} --standin data/raw/ilab_standin --out " + ILAB
+        "diffae prepare-ilab --params {params.cfg} --standin data/raw/ilab_standin --out "
+        + ILAB
 
 
 rule prepare_celeba:
@@ -55,7 +56,8 @@ rule prepare_celeba:
         cfg=PARAMS,
         tracked=tracked("prepare-celeba"),
     shell:
-        "diffae prepare-celeba --params {params.cfg} --standin data/raw/celeba_standin --out " + CELEBA
+        "diffae prepare-celeba --params {params.cfg} --standin data/raw/celeba_standin --out "
+        + CELEBA
 
 
 rule split_ilab:
@@ -81,7 +83,8 @@ rule groups_ilab:
         cfg=PARAMS,
         tracked=tracked("groups-ilab"),
     shell:
-        "diffae groups-ilab --params {params.cfg} --prepared " + ILAB
+        "diffae groups-ilab --params {params.cfg} --prepared "
+        + ILAB
         + " --split {input.split} --train-out {output.train} --test-out {output.test}"
 
 
@@ -95,4 +98,6 @@ rule figure_groups:
         cfg=PARAMS,
         tracked=tracked("figure-groups"),
     shell:
-        "diffae figure-groups --params {params.cfg} --prepared " + ILAB + " --groups {input.groups} --out {output}"
+        "diffae figure-groups --params {params.cfg} --prepared "
+        + ILAB
+        + " --groups {input.groups} --out {output}"

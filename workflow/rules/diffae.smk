@@ -16,14 +16,18 @@ rule train_diffae:
         split=f"{ILAB}/split.csv",
     output:
         f"{MODELS}/diffae/final.pt",
-    params:
-        cfg=PARAMS,
-        tracked=tracked("train-diffae"),
     threads: max(1, workflow.cores // 2)  # Snakemake exports OMP_NUM_THREADS={threads}; torch follows it
     resources:
         gpu=1,
+    params:
+        cfg=PARAMS,
+        tracked=tracked("train-diffae"),
     shell:
-        "diffae train-diffae --params {params.cfg} --prepared " + ILAB + " --split {input.split} --out " + MODELS + "/diffae"
+        "diffae train-diffae --params {params.cfg} --prepared "
+        + ILAB
+        + " --split {input.split} --out "
+        + MODELS
+        + "/diffae"
 
 
 rule train_ddim:
@@ -32,14 +36,18 @@ rule train_ddim:
         split=f"{ILAB}/split.csv",
     output:
         f"{MODELS}/ddim/final.pt",
-    params:
-        cfg=PARAMS,
-        tracked=tracked("train-ddim"),
     threads: max(1, workflow.cores // 2)  # Snakemake exports OMP_NUM_THREADS={threads}; torch follows it
     resources:
         gpu=1,
+    params:
+        cfg=PARAMS,
+        tracked=tracked("train-ddim"),
     shell:
-        "diffae train-ddim --params {params.cfg} --prepared " + ILAB + " --split {input.split} --out " + MODELS + "/ddim"
+        "diffae train-ddim --params {params.cfg} --prepared "
+        + ILAB
+        + " --split {input.split} --out "
+        + MODELS
+        + "/ddim"
 
 
 rule encode_diffae:
@@ -53,7 +61,8 @@ rule encode_diffae:
         cfg=PARAMS,
         tracked=tracked("encode"),
     shell:
-        "diffae encode --params {params.cfg} --model {input.model} --prepared " + ILAB
+        "diffae encode --params {params.cfg} --model {input.model} --prepared "
+        + ILAB
         + " --split {input.split} --out {output}"
 
 
@@ -66,7 +75,9 @@ rule train_latent_ddim:
         cfg=PARAMS,
         tracked=tracked("train-latent-ddim"),
     shell:
-        "diffae train-latent-ddim --params {params.cfg} --latents {input} --out " + MODELS + "/latent_ddim"
+        "diffae train-latent-ddim --params {params.cfg} --latents {input} --out "
+        + MODELS
+        + "/latent_ddim"
 
 
 rule table_diffae_recon:
@@ -82,4 +93,5 @@ rule table_diffae_recon:
         tracked=tracked("table-diffae-recon"),
     shell:
         "diffae table-diffae-recon --params {params.cfg} --diffae {input.diffae} --ddim {input.ddim} --prepared "
-        + ILAB + " --split {input.split} --out {output}"
+        + ILAB
+        + " --split {input.split} --out {output}"

@@ -25,8 +25,11 @@ rule train_gae:
         cfg=PARAMS,
         tracked=tracked("train-gae"),
     shell:
-        "diffae train-gae --params {params.cfg} --latents {input.latents} --prepared " + ILAB
-        + " --groups {input.groups} --out " + MODELS + "/gae"
+        "diffae train-gae --params {params.cfg} --latents {input.latents} --prepared "
+        + ILAB
+        + " --groups {input.groups} --out "
+        + MODELS
+        + "/gae"
 
 
 rule finetune:
@@ -37,14 +40,17 @@ rule finetune:
         groups=GROUPS_TRAIN,
     output:
         f"{MODELS}/diffusegae/final.pt",
+    resources:
+        gpu=1,
     params:
         cfg=PARAMS,
         tracked=tracked("finetune"),
-    resources:
-        gpu=1,
     shell:
-        "diffae finetune --params {params.cfg} --diffae {input.diffae} --gae {input.gae} --prepared " + ILAB
-        + " --groups {input.groups} --out " + MODELS + "/diffusegae"
+        "diffae finetune --params {params.cfg} --diffae {input.diffae} --gae {input.gae} --prepared "
+        + ILAB
+        + " --groups {input.groups} --out "
+        + MODELS
+        + "/diffusegae"
 
 
 rule train_gzsnet:
@@ -53,14 +59,17 @@ rule train_gzsnet:
         groups=GROUPS_TRAIN,
     output:
         f"{MODELS}/gzsnet/final.pt",
+    resources:
+        gpu=1,
     params:
         cfg=PARAMS,
         tracked=tracked("train-gzsnet"),
-    resources:
-        gpu=1,
     shell:
-        "diffae train-gzsnet --params {params.cfg} --prepared " + ILAB + " --groups {input.groups} --out "
-        + MODELS + "/gzsnet"
+        "diffae train-gzsnet --params {params.cfg} --prepared "
+        + ILAB
+        + " --groups {input.groups} --out "
+        + MODELS
+        + "/gzsnet"
 
 
 rule train_aeds:
@@ -69,13 +78,17 @@ rule train_aeds:
         split=f"{ILAB}/split.csv",
     output:
         f"{MODELS}/aeds/final.pt",
+    resources:
+        gpu=1,
     params:
         cfg=PARAMS,
         tracked=tracked("train-aeds"),
-    resources:
-        gpu=1,
     shell:
-        "diffae train-aeds --params {params.cfg} --prepared " + ILAB + " --split {input.split} --out " + MODELS + "/aeds"
+        "diffae train-aeds --params {params.cfg} --prepared "
+        + ILAB
+        + " --split {input.split} --out "
+        + MODELS
+        + "/aeds"
 
 
 rule encode_diffusegae:
@@ -88,7 +101,8 @@ rule encode_diffusegae:
         cfg=PARAMS,
         tracked=tracked("encode-method"),
     shell:
-        "diffae encode-method --params {params.cfg} --method diffusegae --model {input.model} --prepared " + ILAB
+        "diffae encode-method --params {params.cfg} --method diffusegae --model {input.model} --prepared "
+        + ILAB
         + " --split {input.split} --out {output}"
 
 
@@ -102,7 +116,8 @@ rule encode_gzsnet:
         cfg=PARAMS,
         tracked=tracked("encode-method"),
     shell:
-        "diffae encode-method --params {params.cfg} --method gzsnet --model {input.model} --prepared " + ILAB
+        "diffae encode-method --params {params.cfg} --method gzsnet --model {input.model} --prepared "
+        + ILAB
         + " --split {input.split} --out {output}"
 
 
@@ -116,7 +131,8 @@ rule encode_aeds:
         cfg=PARAMS,
         tracked=tracked("encode-method"),
     shell:
-        "diffae encode-method --params {params.cfg} --method aeds --model {input.model} --prepared " + ILAB
+        "diffae encode-method --params {params.cfg} --method aeds --model {input.model} --prepared "
+        + ILAB
         + " --split {input.split} --out {output}"
 
 
@@ -150,7 +166,9 @@ rule table2:
         tracked=tracked("table2"),
     shell:
         "diffae table2 --params {params.cfg} --diffusegae {input.diffusegae} --diffae {input.diffae} --gzsnet "
-        "{input.gzsnet} --ddim {input.ddim} --prepared " + ILAB + " --groups {input.groups} --out {output}"
+        "{input.gzsnet} --ddim {input.ddim} --prepared "
+        + ILAB
+        + " --groups {input.groups} --out {output}"
 
 
 rule figures_tsne:
@@ -185,7 +203,10 @@ rule figures_editing:
         tracked=tracked("figures-editing"),
     shell:
         "diffae figures-editing --params {params.cfg} --diffusegae {input.diffusegae} --diffae {input.diffae} "
-        "--gzsnet {input.gzsnet} --aeds {input.aeds} --prepared " + ILAB + " --split {input.split} --outdir " + FIG
+        "--gzsnet {input.gzsnet} --aeds {input.aeds} --prepared "
+        + ILAB
+        + " --split {input.split} --outdir "
+        + FIG
 
 
 rule figure_ppl:
@@ -201,7 +222,9 @@ rule figure_ppl:
         tracked=tracked("figure-ppl"),
     shell:
         "diffae figure-ppl --params {params.cfg} --diffusegae {input.diffusegae} --diffae {input.diffae} "
-        "--prepared " + ILAB + " --split {input.split} --out {output.png} --csv {output.csv}"
+        "--prepared "
+        + ILAB
+        + " --split {input.split} --out {output.png} --csv {output.csv}"
 
 
 rule claims:
