@@ -16,6 +16,12 @@ TRAIN_OUT = Flag("out", help="model folder (final.pt, checkpoints/, metrics.csv)
 STANDIN = Flag("standin", help="stand-in folder, read when the params root is null")
 
 
+def training(*, reads: tuple[str, ...], kwargs: dict, **fields) -> Command:
+    """A training command: besides its sections it reads the run seed and the device, like every stage."""
+    return Command(reads=(*reads, "seed", "device"),
+                   kwargs={**kwargs, "seed": param("seed"), "device": derived("torch_device")}, **fields)
+
+
 TABLE: tuple[Command, ...] = (
     # ---------------------------------------------------------------- data
     Command(
@@ -70,24 +76,22 @@ TABLE: tuple[Command, ...] = (
         kwargs={"prepared": flag("prepared"), "groups_csv": flag("groups"), "out_png": flag("out"),
                 "s": param("data.ilab.groups.s"), "preset": param("preset")}),
     # ---------------------------------------------------------------- Diff-AE: training, latents, Table 2
-    Command(
+    training(
         name="train-diffae",
         help="train the diffusion autoencoder (semantic encoder + conditional DDIM, Diff-AE Eq. 6)",
         target="diffae.train.recipes.diffae:run",
-        reads=("model.unet", "model.encoder", "diffusion.T", "diffusion.beta_schedule", "train.diffae", "seed",
-               "device"),
+        reads=("model.unet", "model.encoder", "diffusion.T", "diffusion.beta_schedule", "train.diffae"),
         inputs=("prepared", "split"), outputs=(TRAIN_OUT,),
         kwargs={"prepared": flag("prepared"), "split_csv": flag("split"), "out_dir": flag("out"),
                 "unet_cfg": param("model.unet"), "enc_cfg": param("model.encoder"), "diff_cfg": param("diffusion"),
-                "train_cfg": param("train.diffae"), "seed": param("seed"), "device": derived("torch_device")}),
-    Command(
+                "train_cfg": param("train.diffae")}),
+    training(
         name="train-ddim", help="train the unconditional DDIM baseline (same UNet without z)",
         target="diffae.train.recipes.ddim:run",
-        reads=("model.unet", "diffusion.T", "diffusion.beta_schedule", "train.ddim", "seed", "device"),
+        reads=("model.unet", "diffusion.T", "diffusion.beta_schedule", "train.ddim"),
         inputs=("prepared", "split"), outputs=(TRAIN_OUT,),
         kwargs={"prepared": flag("prepared"), "split_csv": flag("split"), "out_dir": flag("out"),
-                "unet_cfg": param("model.unet"), "diff_cfg": param("diffusion"), "train_cfg": param("train.ddim"),
-                "seed": param("seed"), "device": derived("torch_device")}),
+                "unet_cfg": param("model.unet"), "diff_cfg": param("diffusion"), "train_cfg": param("train.ddim")}),
     Command(
         name="encode", help="z_sem of every sample (+ normalisation statistics) and x_T of chosen test samples",
         target="diffae.eval.encode:encode_stage",
@@ -100,14 +104,13 @@ TABLE: tuple[Command, ...] = (
                 "invert_n": param("eval.recon.invert_n"), "invert_steps": param("diffusion.T_eval"),
                 "device": derived("torch_device"), "partition_sizes": param("model.gae.partition"),
                 "clip_x0": param("diffusion.clip_x0")}),
-    Command(
+    training(
         name="train-latent-ddim", help="train the latent DDIM on z-normalised z_sem (Diff-AE Eq. 9, Table 6)",
         target="diffae.train.recipes.latent_ddim:run",
-        reads=("model.latent", "diffusion.T", "train.latent_ddim", "seed", "device"),
+        reads=("model.latent", "diffusion.T", "train.latent_ddim"),
         inputs=("latents",), outputs=("out",),
         kwargs={"latents_npz": flag("latents"), "out_dir": flag("out"), "latent_cfg": param("model.latent"),
-                "diff_cfg": param("diffusion"), "train_cfg": param("train.latent_ddim"), "seed": param("seed"),
-                "device": derived("torch_device")}),
+                "diff_cfg": param("diffusion"), "train_cfg": param("train.latent_ddim")}),
     Command(
         name="table-diffae-recon", help="Diff-AE Table 2: SSIM/LPIPS/MSE at T=10..100 for DDIM, Diff-AE, random x_T",
         target="diffae.report.diffae_table2:build",
@@ -121,40 +124,38 @@ TABLE: tuple[Command, ...] = (
                 "weights_dir": param("metrics.weights_dir"), "allow_random": derived("allow_random_weights"),
                 "preset": param("preset"), "device": derived("torch_device")}),
     # ---------------------------------------------------------------- DiffuseGAE (§3.3-4.4)
-    Command(
+    training(
         name="train-gae", help="GAE on GROUP latent sets (DiffuseGAE Eq. 10-11)",
         target="diffae.train.recipes.gae:run",
-        reads=("model.gae", "train.gae", "losses.gae", "seed", "device"),
+        reads=("model.gae", "train.gae", "losses.gae"),
         inputs=("latents", "prepared", "groups"), outputs=("out",),
         kwargs={"latents_npz": flag("latents"), "prepared": flag("prepared"), "groups_csv": flag("groups"),
                 "out_dir": flag("out"), "gae_cfg": param("model.gae"), "train_cfg": param("train.gae"),
-                "loss_cfg": param("losses.gae"), "seed": param("seed"), "device": derived("torch_device")}),
-    Command(
+                "loss_cfg": param("losses.gae")}),
+    training(
         name="finetune", help="joint fine-tuning of encoder + GAE + DDIM (DiffuseGAE Eq. 12)",
         target="diffae.train.recipes.finetune:run",
-        reads=("train.finetune", "losses.finetune", "seed", "device"),
+        reads=("train.finetune", "losses.finetune"),
         inputs=("diffae", "gae", "prepared", "groups"), outputs=("out",),
         kwargs={"diffae_model": flag("diffae"), "gae_model": flag("gae"), "prepared": flag("prepared"),
                 "groups_csv": flag("groups"), "out_dir": flag("out"), "train_cfg": param("train.finetune"),
-                "loss_cfg": param("losses.finetune"), "seed": param("seed"), "device": derived("torch_device")}),
-    Command(
+                "loss_cfg": param("losses.finetune")}),
+    training(
         name="train-gzsnet", help="GZS-Net baseline (pixel group-supervised autoencoder)",
         target="diffae.train.recipes.gzsnet:run",
-        reads=("model.gzsnet", "model.gae.dis_dim", "model.gae.partition", "train.gzsnet", "losses.gzsnet",
-               "seed", "device"),
+        reads=("model.gzsnet", "model.gae.dis_dim", "model.gae.partition", "train.gzsnet", "losses.gzsnet"),
         inputs=("prepared", "groups"), outputs=("out",),
         kwargs={"prepared": flag("prepared"), "groups_csv": flag("groups"), "out_dir": flag("out"),
                 "gzs_cfg": param("model.gzsnet"), "gae_cfg": param("model.gae"), "train_cfg": param("train.gzsnet"),
-                "loss_cfg": param("losses.gzsnet"), "seed": param("seed"), "device": derived("torch_device")}),
-    Command(
+                "loss_cfg": param("losses.gzsnet")}),
+    training(
         name="train-aeds", help="AE + DS baseline (latent parts directly supervised by attribute labels)",
         target="diffae.train.recipes.aeds:run",
-        reads=("model.gzsnet", "model.gae.dis_dim", "model.gae.partition", "train.aeds", "losses.aeds",
-               "seed", "device"),
+        reads=("model.gzsnet", "model.gae.dis_dim", "model.gae.partition", "train.aeds", "losses.aeds"),
         inputs=("prepared", "split"), outputs=("out",),
         kwargs={"prepared": flag("prepared"), "split_csv": flag("split"), "out_dir": flag("out"),
                 "gzs_cfg": param("model.gzsnet"), "gae_cfg": param("model.gae"), "train_cfg": param("train.aeds"),
-                "loss_cfg": param("losses.aeds"), "seed": param("seed"), "device": derived("torch_device")}),
+                "loss_cfg": param("losses.aeds")}),
     Command(
         name="encode-method", help="a method's attribute-partitioned latent for every sample (Table 1, t-SNE)",
         target="diffae.eval.encode:encode_codec_stage",
