@@ -11,8 +11,7 @@ import torch
 from torch import nn
 
 from diffae.diffusion import DDIM, GaussianDiffusion
-from diffae.eval import reconstruction
-from diffae.eval.codecs import DiffAECodec
+from diffae.eval.codecs import DiffAECodec, DiffusionCodec
 from diffae.nets.partition import Partition
 from diffae.nets.unet import UNet
 
@@ -81,8 +80,8 @@ def test_reconstruction_and_codec_share_the_setting(trained):
 
     encoder = lambda img: torch.zeros(len(img), 2)  # noqa: E731
     for clip in (True, False):
-        ddim_row = [float(((reconstruction.decode("ddim", net, None, diffusion, x, n, clip_x0=clip) - x) ** 2).mean())
-                    for n in (10, 100)]
+        ddim = DiffusionCodec("DDIM", None, None, net, diffusion, clip)  # the baseline: a codec without encoder
+        ddim_row = [float(((ddim.reconstruct(x, n) - x) ** 2).mean()) for n in (10, 100)]
         codec = DiffAECodec("Diff-AE", Partition(("a", "b"), (1, 1)), encoder, IgnoreCond(), diffusion, clip)
         z = codec.encode(x)
         codec_row = [float(((codec.decode(z, n, x_T=codec.invert(x, z, n)) - x) ** 2).mean()) for n in (10, 100)]
@@ -104,4 +103,4 @@ def test_a_mixed_setting_cannot_be_requested():
     with pytest.raises(TypeError):
         ddim.sample(model, x, clip_x0=False)
     with pytest.raises(TypeError):
-        reconstruction.decode("ddim", model, None, diffusion, x, 10)  # callers must say which
+        DiffusionCodec("DDIM", None, None, model, diffusion)  # callers must say which

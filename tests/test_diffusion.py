@@ -14,6 +14,7 @@ from diffae.diffusion import (
     make_betas,
     respace_betas,
     respaced_timesteps,
+    sample_noise,
     slerp,
 )
 
@@ -296,3 +297,15 @@ def test_lerp_linear():
     torch.testing.assert_close(per, torch.stack([a[0], (a[1] + b[1]) / 2, b[2]]))
     with pytest.raises(ValueError):
         lerp(a, b, torch.tensor([0.1, 0.2]))
+
+
+def test_sample_noise_is_a_seeded_cpu_draw():
+    """x_T ~ N(0, I): drawn on the CPU from the generator in the given dtype, so a seed fixes it on every device."""
+    shape = (2, 3, 4, 4)
+    x = sample_noise(shape, torch.Generator().manual_seed(5))
+    assert x.shape == shape and x.dtype == torch.float32 and x.device.type == "cpu"
+    assert torch.equal(x, torch.randn(shape, generator=torch.Generator().manual_seed(5)))
+    x64 = sample_noise(shape, torch.Generator().manual_seed(5), device="cpu", dtype=torch.float64)
+    assert x64.dtype == torch.float64
+    assert torch.equal(x64, torch.randn(shape, generator=torch.Generator().manual_seed(5), dtype=torch.float64))
+    assert not torch.equal(x, sample_noise(shape, torch.Generator().manual_seed(6)))

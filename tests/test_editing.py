@@ -92,7 +92,7 @@ def _mse_distance(x, y):
 @pytest.mark.parametrize("k", [0, 1])
 def test_replacement_without_parts_reproduces_base(k):
     codec, base, donor = _codecs()[k]
-    out = editing.replace_attributes(codec, base, donor, [], T=20)
+    out = editing.replace_attributes(codec, base, donor, [], n_steps=20)
     torch.testing.assert_close(out, base, atol=1e-5, rtol=0)
 
 
@@ -102,7 +102,7 @@ def test_replacing_a_part_equals_manual_assembly(k):
     zb, zd = codec.encode(base), codec.encode(donor)
     sl = codec.partition.slice("background")
     z = torch.cat([zb[:, : sl.start], zd[:, sl], zb[:, sl.stop:]], dim=1)
-    out = editing.replace_attributes(codec, base, donor, ["background"], T=20)
+    out = editing.replace_attributes(codec, base, donor, ["background"], n_steps=20)
     if codec.stochastic:
         x_T = codec.invert(base, zb, 20)
         torch.testing.assert_close(codec.last_x_T, x_T)  # x_T from the base (Eq. 7)
@@ -120,7 +120,7 @@ def test_replacing_a_part_equals_manual_assembly(k):
 def test_replacement_rejects_unknown_part():
     codec, base, donor = _codecs()[0]
     with pytest.raises(KeyError, match="colour"):
-        editing.replace_attributes(codec, base, donor, ["colour"], T=10)
+        editing.replace_attributes(codec, base, donor, ["colour"], n_steps=10)
 
 
 # --------------------------------------------------------------- recombination (Fig. 7)
@@ -129,28 +129,28 @@ def test_recombine_takes_part_k_from_source_k(k):
     codec, a, b = _codecs()[k]
     c = -a.flip(0)
     sources = dict(zip(NAMES, (a, b, c)))
-    out = editing.recombine(codec, sources, T=10, generator=torch.Generator().manual_seed(3))
+    out = editing.recombine(codec, sources, n_steps=10, generator=torch.Generator().manual_seed(3))
     zo = codec.encode(out)
     for name, x in sources.items():
         sl = codec.partition.slice(name)
         torch.testing.assert_close(zo[:, sl], codec.encode(x)[:, sl], atol=1e-5, rtol=0)
     if codec.stochastic:  # x_T ~ N(0, I), seeded
         torch.testing.assert_close(codec.last_x_T, torch.randn(a.shape, generator=torch.Generator().manual_seed(3)))
-        again = editing.recombine(codec, sources, T=10, generator=torch.Generator().manual_seed(3))
+        again = editing.recombine(codec, sources, n_steps=10, generator=torch.Generator().manual_seed(3))
         torch.testing.assert_close(out, again)
 
 
 def test_recombine_needs_every_part():
     codec, a, b = _codecs()[0]
     with pytest.raises(KeyError, match="pose"):
-        editing.recombine(codec, {"identity": a, "background": b}, T=10)
+        editing.recombine(codec, {"identity": a, "background": b}, n_steps=10)
 
 
 # --------------------------------------------------------------- interpolation (Figs 8-9)
 @pytest.mark.parametrize("k", [0, 1])
 def test_interpolation_endpoints_and_midpoint(k):
     codec, x1, x2 = _codecs()[k]
-    frames = editing.interpolate(codec, x1, x2, [0.0, 0.5, 1.0], T=10)
+    frames = editing.interpolate(codec, x1, x2, [0.0, 0.5, 1.0], n_steps=10)
     assert frames.shape == (3, *x1.shape)
     torch.testing.assert_close(frames[0], x1, atol=1e-5, rtol=0)
     torch.testing.assert_close(frames[2], x2, atol=1e-5, rtol=0)
@@ -163,7 +163,7 @@ def test_interpolation_endpoints_and_midpoint(k):
 def test_single_attribute_interpolation_keeps_other_parts(k, part):
     codec, x1, x2 = _codecs()[k]
     alphas = [0.0, 0.25, 1.0]
-    frames = editing.interpolate(codec, x1, x2, alphas, T=10, parts=[part])
+    frames = editing.interpolate(codec, x1, x2, alphas, n_steps=10, parts=[part])
     z1, z2 = codec.encode(x1), codec.encode(x2)
     for a, f in zip(alphas, frames):
         z = codec.encode(f)
@@ -176,7 +176,7 @@ def test_single_attribute_interpolation_keeps_other_parts(k, part):
 
 def test_interpolation_keeps_first_x_T_on_request():
     codec, x1, x2 = _codecs()[1]
-    editing.interpolate(codec, x1, x2, [1.0], T=10, parts=["pose"], xT_path="first")
+    editing.interpolate(codec, x1, x2, [1.0], n_steps=10, parts=["pose"], xT_path="first")
     torch.testing.assert_close(codec.last_x_T, codec.invert(x1, codec.encode(x1), 10))
 
 

@@ -128,8 +128,8 @@ def test_dvc_repro_and_params_tracking(smoke_clone, tool_env):
     original = _edit(smoke_clone, "diffusion.T_eval", lambda v: v + 1)
     status = _run(["dvc", "status", "--with-deps", "table2"], smoke_clone, tool_env)
     (smoke_clone / "params.yaml").write_text(original)
-    assert "encode_diffae:" in status and "table2:" in status and "diffusion.T_eval" in status, status
-    for stage in ("train_diffae:", "train_ddim:", "train_gae:", "finetune:", "train_gzsnet:"):
+    assert "eval_table2:" in status and "diffusion.T_eval" in status, status
+    for stage in ("encode_diffae:", "train_diffae:", "train_ddim:", "train_gae:", "finetune:", "train_gzsnet:"):
         assert stage not in status, status
     _bump_gae(smoke_clone)
     status = _run(["dvc", "status", "--with-deps", "table2"], smoke_clone, tool_env)

@@ -8,6 +8,7 @@ from diffae.data.latents import save_latents
 from diffae.eval.probes import attribute_matrix, linear_probe_accuracy
 from diffae.nets.partition import Partition
 from diffae.report.paper_numbers import DIFFUSEGAE_TABLE1
+from diffae.eval.tables.diffusegae_table1 import probe_table
 from diffae.report.table1 import build_table1
 
 ATTRS = ("identity", "background", "pose")
@@ -108,7 +109,9 @@ def _write_inputs(tmp_path, n=300):
 def test_build_table1(tmp_path):
     paths = _write_inputs(tmp_path)
     out = tmp_path / "reports" / "table1.csv"
-    df = build_table1(paths, tmp_path / "prepared", out, C=1.0, max_iter=500, seed=0, preset="smoke")
+    numbers = tmp_path / "eval" / "table1.csv"
+    probe_table(paths, tmp_path / "prepared", numbers, C=1.0, max_iter=500, seed=0)
+    df = build_table1(numbers, out, preset="smoke")
     assert out.is_file() and out.with_suffix(".md").is_file()
     assert len(df) == 18 and set(df.method) == {"DiffuseGAE", "Diff-AE"}
     back = pd.read_csv(out)
@@ -129,8 +132,8 @@ def test_build_table1(tmp_path):
 def test_build_table1_bad_meta(tmp_path):
     paths = _write_inputs(tmp_path, n=40)
     with pytest.raises(ValueError, match="meta\\['method'\\]"):
-        build_table1({"GZS-Net": paths["DiffuseGAE"]}, tmp_path / "prepared", tmp_path / "t1.csv")
+        probe_table({"GZS-Net": paths["DiffuseGAE"]}, tmp_path / "prepared", tmp_path / "t1.csv")
     z = np.zeros((40, 10))
     save_latents(tmp_path / "nopart.npz", z, np.arange(40), _split(40), {"method": "AE + DS"})
     with pytest.raises(ValueError, match="partition"):
-        build_table1({"AE + DS": tmp_path / "nopart.npz"}, tmp_path / "prepared", tmp_path / "t1.csv")
+        probe_table({"AE + DS": tmp_path / "nopart.npz"}, tmp_path / "prepared", tmp_path / "t1.csv")

@@ -6,7 +6,8 @@ import torch
 from diffae.artifacts import load_trained
 from diffae.data.latents import load_latents, save_latents
 from diffae.diffusion import GaussianDiffusion
-from diffae.eval import reconstruction
+from diffae.eval.codecs import DiffAECodec, DiffusionCodec
+from diffae.eval.tables.diffae_table2 import mean_metrics
 from diffae.nets import registry
 from diffae.train.checkpoint import save_final
 from diffae.train.recipes.common import images_from_batch
@@ -94,11 +95,13 @@ def test_reconstruction_modes_on_an_oracle():
     x0 = torch.rand(3, 3, 8, 8) * 1.6 - 0.8
     oracle = OracleEps(x0, d)
     enc = lambda x: torch.zeros(len(x), 4)  # noqa: E731
-    for mode in ("ddim", "inferred"):
-        out = reconstruction.decode(mode, oracle, enc, d, x0, T=10, clip_x0=True)
-        assert torch.allclose(out, x0, atol=1e-4), mode
+    ddim = DiffusionCodec("DDIM", None, None, oracle, d, True)  # no encoder: the unconditional DDIM row
+    diffae = DiffAECodec("Diff-AE", None, enc, oracle, d, True)
+    for codec in (ddim, diffae):
+        out = codec.reconstruct(x0, n_steps=10, x_T="inferred")
+        assert torch.allclose(out, x0, atol=1e-4), codec.name
     with pytest.raises(ValueError, match="unknown reconstruction mode"):
-        reconstruction.decode("bogus", oracle, enc, d, x0, T=10, clip_x0=True)
+        diffae.reconstruct(x0, n_steps=10, x_T="bogus")
 
 
 def test_random_xT_is_seeded_and_inferred_beats_random():
@@ -109,8 +112,9 @@ def test_random_xT_is_seeded_and_inferred_beats_random():
     model = lambda x, t, cond=None: 0.5 * torch.tanh(x)  # noqa: E731
     enc = lambda x: torch.zeros(len(x), 4)  # noqa: E731
     mse = lambda a, b: {"mse": ((a - b) ** 2).mean(dim=(1, 2, 3)).numpy()}  # noqa: E731
-    r1 = reconstruction.evaluate("random", model, enc, d, x0, 50, mse, batch_size=4, seed=3, clip_x0=True)
-    r2 = reconstruction.evaluate("random", model, enc, d, x0, 50, mse, batch_size=4, seed=3, clip_x0=True)
-    inf = reconstruction.evaluate("inferred", model, enc, d, x0, 50, mse, batch_size=4, seed=3, clip_x0=True)
+    codec = DiffAECodec("Diff-AE", None, enc, model, d, True)
+    r1 = mean_metrics(codec, x0, n_steps=50, x_T="random", metric_fn=mse, batch_size=4, seed=3)
+    r2 = mean_metrics(codec, x0, n_steps=50, x_T="random", metric_fn=mse, batch_size=4, seed=3)
+    inf = mean_metrics(codec, x0, n_steps=50, x_T="inferred", metric_fn=mse, batch_size=4, seed=3)
     assert r1 == r2
     assert inf["mse"] < r1["mse"]

@@ -10,7 +10,7 @@ from diffae.diffusion import GaussianDiffusion
 from diffae.eval.codecs import DiffuseGAECodec, proportional_partition
 from diffae.nets import registry
 from diffae.nets.partition import Partition
-from diffae.report.diffusegae_table2 import reassemble_and_decode, row_specs
+from diffae.eval.tables.diffusegae_table2 import reassemble_and_decode, row_specs
 from diffae.report.paper_numbers import DIFFUSEGAE_TABLE2
 from diffae.train.recipes.common import attribute_partition
 from diffae.train.recipes.finetune import FinetuneRecipe
@@ -57,11 +57,11 @@ def make_group(b=3):
 
 def test_reassembly_reproduces_the_centre_from_partners():
     center, partners = make_group()
-    out = reassemble_and_decode(PixelStub(), center, partners, T=10, x_T_mode="none")
+    out = reassemble_and_decode(PixelStub(), center, partners, n_steps=10, x_T_mode="none")
     assert torch.allclose(out, center)
     # a partner that does not carry the centre's part breaks it
     partners[:, 1] = partners[:, 1] + 1.0
-    assert not torch.allclose(reassemble_and_decode(PixelStub(), center, partners, T=10, x_T_mode="none"), center)
+    assert not torch.allclose(reassemble_and_decode(PixelStub(), center, partners, n_steps=10, x_T_mode="none"), center)
 
 
 def test_inferred_xT_reconstructs_random_does_not():

@@ -1,4 +1,4 @@
-"""t-SNE embedding, separability score and DiffuseGAE Figs 2 / 5."""
+"""t-SNE embedding, separability score and DiffuseGAE Figs 2 / 5 (embeddings computed, saved, drawn from file)."""
 import numpy as np
 import pandas as pd
 import pytest
@@ -6,8 +6,10 @@ from PIL import Image
 
 from diffae.data.prepared import save_prepared
 from diffae.data.latents import save_latents
+from diffae.eval.figure_data import load_embeddings, save_embeddings
 from diffae.eval.tsne import knn_label_accuracy, subsample_rows, tsne_embed
-from diffae.report.figures_tsne import figure2, figure5, select_values
+from diffae.eval.tsne_figures import figure2_embeddings, figure5_embeddings, select_values, write_tsne_embeddings
+from diffae.report.figures_tsne import draw_embeddings, figures_tsne
 
 ATTRS = ["identity", "background", "pose"]
 
@@ -75,23 +77,32 @@ def _write(tmp_path, n=160):
     return tmp_path / "gae.npz", tmp_path / "diffae.npz", tmp_path / "prepared"
 
 
+def _draw(emb, tmp_path, name):
+    """Save, reload and draw: the figure needs only the .npz; returns the scores drawn."""
+    save_embeddings(tmp_path / f"{name}.npz", emb)
+    back = load_embeddings(tmp_path / f"{name}.npz")
+    assert back.scores() == emb.scores() and back.caption == emb.caption
+    return draw_embeddings(back, tmp_path / "figs" / f"{name}.png")
+
+
 def test_figures_write_pngs_and_scores(tmp_path):
     gae, diffae, prepared = _write(tmp_path)
-    out2 = tmp_path / "figs" / "fig2.png"
-    s2 = figure2(diffae, prepared, out2, perplexity=10, seed=0, max_points=60, caption_extra="test run")
+    s2 = _draw(figure2_embeddings(diffae, prepared, perplexity=10, seed=0, max_points=60, caption_extra="test run"),
+               tmp_path, "fig2")
     assert set(s2) == {"Diff-AE z_sem | identity", "Diff-AE z_sem | background"}
-    one_row = Image.open(out2).size
+    one_row = Image.open(tmp_path / "figs" / "fig2.png").size
     pdae = tmp_path / "pdae.npz"
     save_latents(pdae, np.random.default_rng(5).normal(size=(160, 8)), np.arange(160),
                  np.where(np.arange(160) % 5 == 0, "test", "train"), {"method": "PDAE"})
-    s2b = figure2(diffae, prepared, out2, perplexity=10, seed=0, max_points=60, pdae_latents=pdae)
+    s2b = _draw(figure2_embeddings(diffae, prepared, perplexity=10, seed=0, max_points=60, pdae_latents=pdae),
+                tmp_path, "fig2")
     assert set(s2b) == set(s2) | {"PDAE z_sem | identity", "PDAE z_sem | background"}
     assert s2b["Diff-AE z_sem | identity"] == s2["Diff-AE z_sem | identity"]  # seeded
-    two_rows = Image.open(out2).size
+    two_rows = Image.open(tmp_path / "figs" / "fig2.png").size
     assert two_rows[0] == one_row[0] and two_rows[1] > one_row[1] > 200
-    out5 = tmp_path / "figs" / "fig5.png"
-    s5 = figure5(gae, diffae, prepared, out5, perplexity=10, seed=0, max_points=80, preset="smoke")
-    assert Image.open(out5).size[1] > 200
+    s5 = _draw(figure5_embeddings(gae, diffae, prepared, perplexity=10, seed=0, max_points=80, preset="smoke"),
+               tmp_path, "fig5")
+    assert Image.open(tmp_path / "figs" / "fig5.png").size[1] > 200
     assert set(s5) == {"Diff-AE z_sem | identity", "DiffuseGAE z_dis[identity] | identity",
                        "Diff-AE z_sem | background", "DiffuseGAE z_dis[background] | background"}
     assert all(0.0 <= v <= 1.0 for v in s5.values())
@@ -101,8 +112,18 @@ def test_figures_write_pngs_and_scores(tmp_path):
     assert s5["DiffuseGAE z_dis[background] | background"] > s5["Diff-AE z_sem | background"] + 0.3
 
 
+def test_tsne_stage_then_figures(tmp_path):
+    gae, diffae, prepared = _write(tmp_path, n=60)
+    write_tsne_embeddings(gae, diffae, prepared, tmp_path / "f2.npz", tmp_path / "f5.npz", perplexity=5, seed=0,
+                          max_points=30, preset="smoke")
+    assert "preset smoke" in load_embeddings(tmp_path / "f5.npz").caption
+    figures_tsne(tmp_path / "f2.npz", tmp_path / "f5.npz", tmp_path / "f2.png", tmp_path / "f5.png")
+    assert Image.open(tmp_path / "f2.png").size[1] > 200 and Image.open(tmp_path / "f5.png").size[1] > 200
+
+
 def test_figure5_needs_partition(tmp_path):
     gae, diffae, prepared = _write(tmp_path, n=40)
     with pytest.raises(ValueError, match="partition"):
-        figure5(diffae, diffae, prepared, tmp_path / "f.png", perplexity=5, max_points=20)
-    assert not (tmp_path / "f.png").exists()
+        write_tsne_embeddings(diffae, diffae, prepared, tmp_path / "f2.npz", tmp_path / "f5.npz", perplexity=5,
+                              seed=0, max_points=20, preset="")
+    assert not (tmp_path / "f5.npz").exists()

@@ -209,5 +209,5 @@ def test_a_knob_edit_reruns_exactly_the_rules_whose_command_reads_it(repo, tool_
         by_params = {name for name, job in scheduled.items() if job["reason"].startswith("Params have changed")}
         assert by_params == first, f"{key}: params changed for {sorted(by_params)}, first readers {sorted(first)}"
     trained = {name for name in jobs if name.startswith("train_") or name == "finetune"}
-    assert readers_of["seed"] == trained | {"table1"}
-    assert readers_of["diffusion.T_eval"] == {"encode_diffae", "table2", "figures_editing"}
+    assert readers_of["seed"] == trained | {"eval_table1"}
+    assert readers_of["diffusion.T_eval"] == {"eval_table2", "eval_editing"}  # no training rule, no latents

@@ -42,11 +42,6 @@ def torch_device(params: ParamsView, flags: Flags) -> str:
     return params.torch_device()
 
 
-@derivation(reads=("preset",))
-def is_paper(params: ParamsView, flags: Flags) -> bool:
-    return params.is_paper
-
-
 @derivation(reads=("metrics.allow_random_weights", "preset"))
 def allow_random_weights(params: ParamsView, flags: Flags) -> bool:
     """Randomly initialised metric networks are allowed on request, never for a paper preset."""
@@ -83,26 +78,13 @@ def method_latents(params: ParamsView, flags: Flags) -> dict[str, str]:
 @derivation(reads=("device", "diffusion.clip_x0", "model.encoder.z_dim", "model.gae.partition"),
             flags=("prepared", "diffae", "diffusegae"))
 def codecs(params: ParamsView, flags: Flags) -> dict:
-    """The methods' codecs from the model flags; Diff-AE's z_sem is split in the GAE partition's proportions."""
+    """The methods' codecs from the model flags (--gzsnet, --aeds, --ddim where the command has them); Diff-AE's
+    z_sem is split in the GAE partition's proportions."""
     from diffae.data.prepared import load_prepared
-    from diffae.eval.codecs import load_codec, proportional_partition
+    from diffae.eval.codecs import load_codecs
 
-    device = params.torch_device()
-    attrs = tuple(load_prepared(flags["prepared"]).attributes)
-    clip = params.diffusion.clip_x0
-    z_dim = params.model.encoder.z_dim
-    out = {"Diff-AE": load_codec("Diff-AE", flags["diffae"], device, clip_x0=clip,
-                                 partition=proportional_partition(attrs, params.model.gae.partition, z_dim)),
-           "DiffuseGAE": load_codec("DiffuseGAE", flags["diffusegae"], device, clip_x0=clip)}
-    for flag_name, method in (("gzsnet", "GZS-Net"), ("aeds", "AE + DS")):
-        if flags.get(flag_name):
-            out[method] = load_codec(method, flags[flag_name], device, clip_x0=clip)
-    return out
-
-
-@derivation(reads=("device",), flags=("ddim",))
-def ddim_model(params: ParamsView, flags: Flags):
-    """The trained DDIM baseline artifact given by --ddim."""
-    from diffae.artifacts import load_trained
-
-    return load_trained(flags["ddim"], params.torch_device())
+    models = {"Diff-AE": flags["diffae"], "DiffuseGAE": flags["diffusegae"], "GZS-Net": flags.get("gzsnet"),
+              "AE + DS": flags.get("aeds"), "DDIM": flags.get("ddim")}
+    return load_codecs(models, tuple(load_prepared(flags["prepared"]).attributes), params.torch_device(),
+                       clip_x0=params.diffusion.clip_x0, z_dim=params.model.encoder.z_dim,
+                       partition_sizes=params.model.gae.partition)

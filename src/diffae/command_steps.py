@@ -37,17 +37,6 @@ def draw_group_figure(prepared: str, groups_csv: str, out_png: str, s: int, pres
     draw_groups(data.images, data.labels, groups, data.attributes, out_png, n_rows=4, caption=caption)
 
 
-def draw_tsne_figures(diffusegae_latents: str, diffae_latents: str, prepared: str, fig2_png: str, fig5_png: str,
-                      perplexity: float, seed: int, max_points: int, preset: str) -> None:
-    """DiffuseGAE Figs 2 (t-SNE of Diff-AE z_sem) and 5 (t-SNE of z_sem and the z_dis parts)."""
-    from diffae.report.figures_tsne import figure2, figure5
-
-    figure2(diffae_latents, prepared, fig2_png, perplexity=perplexity, seed=seed, max_points=max_points,
-            caption_extra="", preset=preset)
-    figure5(diffusegae_latents, diffae_latents, prepared, fig5_png, perplexity=perplexity, seed=seed,
-            max_points=max_points, caption_extra="", preset=preset)
-
-
 def fetch_metric_weights(target_dir: str | None, weights_dir: str | None) -> None:
     """Download the FID/LPIPS weights into `target_dir`, else into params `metrics.weights_dir`."""
     from diffae.eval.weights import fetch_weights

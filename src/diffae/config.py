@@ -147,8 +147,8 @@ class DiffusionConfig:
 
     T: Int = Field(ge=1, description="training diffusion length")
     beta_schedule: Schedule = Field(description="beta schedule of the image diffusion")
-    T_eval: Int = Field(ge=1, description="DDIM steps for DiffuseGAE evaluation (Table 2, Figs 6-9)")
-    T_recon: tuple[PosInt, ...] = _ints("DDIM steps of the Diff-AE Table 2 columns")
+    T_eval: Int = Field(ge=1, description="DDIM sampling steps (n_steps, not the training T) of DiffuseGAE Table 2, Figs 6-9")
+    T_recon: tuple[PosInt, ...] = _ints("DDIM sampling step counts of the Diff-AE Table 2 columns")
     clip_x0: Bool = Field(description="clamp predicted x0 to [-1, 1] when sampling and inverting images")
 
 
@@ -315,8 +315,6 @@ class ReconEval:
     n_images: Int = Field(ge=1, description="test images reconstructed")
     batch_size: Int = Field(ge=1, description="images per batch")
     seed: Int = _seed("the image choice and x_T noise")
-    invert_n: Int = Field(ge=0, description="`diffae encode` also stores x_T (T = diffusion.T_eval) of this many "
-                                            "test images")
 
 
 @dataclass(frozen=True, config=_SECTION)

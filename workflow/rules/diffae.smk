@@ -2,6 +2,7 @@
 
 MODELS = "data/models"
 LATENTS = "data/latents"
+EVAL = "data/eval"  # our numbers, embeddings and image grids; reports/ formats and draws them
 
 DIFFAE_TARGETS = [
     f"{LATENTS}/diffae_ilab.npz",
@@ -80,18 +81,30 @@ rule train_latent_ddim:
         + "/latent_ddim"
 
 
-rule table_diffae_recon:
+rule eval_diffae_table2:
     input:
         diffae=f"{MODELS}/diffae/final.pt",
         ddim=f"{MODELS}/ddim/final.pt",
         images=f"{ILAB}/images.npy",
         split=f"{ILAB}/split.csv",
     output:
+        f"{EVAL}/diffae_table2.csv",
+    params:
+        cfg=PARAMS,
+        tracked=tracked("eval-diffae-table2"),
+    shell:
+        "diffae eval-diffae-table2 --params {params.cfg} --diffae {input.diffae} --ddim {input.ddim} --prepared "
+        + ILAB
+        + " --split {input.split} --out {output}"
+
+
+rule table_diffae_recon:
+    input:
+        f"{EVAL}/diffae_table2.csv",
+    output:
         "reports/diffae/table2.csv",
     params:
         cfg=PARAMS,
         tracked=tracked("table-diffae-recon"),
     shell:
-        "diffae table-diffae-recon --params {params.cfg} --diffae {input.diffae} --ddim {input.ddim} --prepared "
-        + ILAB
-        + " --split {input.split} --out {output}"
+        "diffae table-diffae-recon --params {params.cfg} --numbers {input} --out {output}"

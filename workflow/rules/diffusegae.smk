@@ -1,4 +1,5 @@
 # DiffuseGAE (primary paper): GAE, joint fine-tuning, baselines, Tables 1-2, Figures 2 and 5-10, claims.
+from diffae.eval.figure_data import EDITING_FIGURES
 
 FIG = "reports/figures"
 GROUPS_TRAIN = f"{ILAB}/groups_train.csv"
@@ -136,23 +137,35 @@ rule encode_aeds:
         + " --split {input.split} --out {output}"
 
 
-rule table1:
+rule eval_table1:
     input:
         diffusegae=f"{LATENTS}/diffusegae_ilab.npz",
         diffae=f"{LATENTS}/diffae_ilab.npz",
         gzsnet=f"{LATENTS}/gzsnet_ilab.npz",
         aeds=f"{LATENTS}/aeds_ilab.npz",
     output:
+        f"{EVAL}/diffusegae_table1.csv",
+    params:
+        cfg=PARAMS,
+        tracked=tracked("eval-table1"),
+    shell:
+        "diffae eval-table1 --params {params.cfg} --diffusegae {input.diffusegae} --diffae {input.diffae} --gzsnet "
+        "{input.gzsnet} --aeds {input.aeds} --prepared " + ILAB + " --out {output}"
+
+
+rule table1:
+    input:
+        f"{EVAL}/diffusegae_table1.csv",
+    output:
         "reports/table1.csv",
     params:
         cfg=PARAMS,
         tracked=tracked("table1"),
     shell:
-        "diffae table1 --params {params.cfg} --diffusegae {input.diffusegae} --diffae {input.diffae} --gzsnet "
-        "{input.gzsnet} --aeds {input.aeds} --prepared " + ILAB + " --out {output}"
+        "diffae table1 --params {params.cfg} --numbers {input} --out {output}"
 
 
-rule table2:
+rule eval_table2:
     input:
         diffusegae=f"{MODELS}/diffusegae/final.pt",
         diffae=f"{MODELS}/diffae/final.pt",
@@ -160,21 +173,48 @@ rule table2:
         ddim=f"{MODELS}/ddim/final.pt",
         groups=GROUPS_TEST,
     output:
-        "reports/table2.csv",
+        f"{EVAL}/diffusegae_table2.csv",
     params:
         cfg=PARAMS,
-        tracked=tracked("table2"),
+        tracked=tracked("eval-table2"),
     shell:
-        "diffae table2 --params {params.cfg} --diffusegae {input.diffusegae} --diffae {input.diffae} --gzsnet "
+        "diffae eval-table2 --params {params.cfg} --diffusegae {input.diffusegae} --diffae {input.diffae} --gzsnet "
         "{input.gzsnet} --ddim {input.ddim} --prepared "
         + ILAB
         + " --groups {input.groups} --out {output}"
 
 
-rule figures_tsne:
+rule table2:
+    input:
+        f"{EVAL}/diffusegae_table2.csv",
+    output:
+        "reports/table2.csv",
+    params:
+        cfg=PARAMS,
+        tracked=tracked("table2"),
+    shell:
+        "diffae table2 --params {params.cfg} --numbers {input} --out {output}"
+
+
+rule eval_tsne:
     input:
         diffusegae=f"{LATENTS}/diffusegae_ilab.npz",
         diffae=f"{LATENTS}/diffae_ilab.npz",
+    output:
+        fig2=f"{EVAL}/tsne_fig2.npz",
+        fig5=f"{EVAL}/tsne_fig5.npz",
+    params:
+        cfg=PARAMS,
+        tracked=tracked("eval-tsne"),
+    shell:
+        "diffae eval-tsne --params {params.cfg} --diffusegae {input.diffusegae} --diffae {input.diffae} "
+        "--prepared " + ILAB + " --fig2 {output.fig2} --fig5 {output.fig5}"
+
+
+rule figures_tsne:
+    input:
+        fig2=f"{EVAL}/tsne_fig2.npz",
+        fig5=f"{EVAL}/tsne_fig5.npz",
     output:
         fig2=f"{FIG}/fig2_tsne_diffae.png",
         fig5=f"{FIG}/fig5_tsne_zsem_zdis.png",
@@ -182,11 +222,11 @@ rule figures_tsne:
         cfg=PARAMS,
         tracked=tracked("figures-tsne"),
     shell:
-        "diffae figures-tsne --params {params.cfg} --diffusegae {input.diffusegae} --diffae {input.diffae} "
-        "--prepared " + ILAB + " --fig2 {output.fig2} --fig5 {output.fig5}"
+        "diffae figures-tsne --params {params.cfg} --fig2-data {input.fig2} --fig5-data {input.fig5} "
+        "--fig2 {output.fig2} --fig5 {output.fig5}"
 
 
-rule figures_editing:
+rule eval_editing:
     input:
         diffusegae=f"{MODELS}/diffusegae/final.pt",
         diffae=f"{MODELS}/diffae/final.pt",
@@ -194,26 +234,52 @@ rule figures_editing:
         aeds=f"{MODELS}/aeds/final.pt",
         split=f"{ILAB}/split.csv",
     output:
-        f"{FIG}/fig6_replacement.png",
-        f"{FIG}/fig7_recombination.png",
-        f"{FIG}/fig8_interpolation.png",
-        f"{FIG}/fig9_single_attribute.png",
+        [f"{EVAL}/editing/{name}.npz" for name in EDITING_FIGURES],
+    params:
+        cfg=PARAMS,
+        tracked=tracked("eval-editing"),
+    shell:
+        "diffae eval-editing --params {params.cfg} --diffusegae {input.diffusegae} --diffae {input.diffae} "
+        "--gzsnet {input.gzsnet} --aeds {input.aeds} --prepared "
+        + ILAB
+        + " --split {input.split} --outdir "
+        + EVAL
+        + "/editing"
+
+
+rule figures_editing:
+    input:
+        [f"{EVAL}/editing/{name}.npz" for name in EDITING_FIGURES],
+    output:
+        [f"{FIG}/{name}.png" for name in EDITING_FIGURES],
     params:
         cfg=PARAMS,
         tracked=tracked("figures-editing"),
     shell:
-        "diffae figures-editing --params {params.cfg} --diffusegae {input.diffusegae} --diffae {input.diffae} "
-        "--gzsnet {input.gzsnet} --aeds {input.aeds} --prepared "
-        + ILAB
-        + " --split {input.split} --outdir "
+        "diffae figures-editing --params {params.cfg} --grids "
+        + EVAL
+        + "/editing --outdir "
         + FIG
 
 
-rule figure_ppl:
+rule eval_ppl:
     input:
         diffusegae=f"{MODELS}/diffusegae/final.pt",
         diffae=f"{MODELS}/diffae/final.pt",
         split=f"{ILAB}/split.csv",
+    output:
+        f"{EVAL}/ppl.csv",
+    params:
+        cfg=PARAMS,
+        tracked=tracked("eval-ppl"),
+    shell:
+        "diffae eval-ppl --params {params.cfg} --diffusegae {input.diffusegae} --diffae {input.diffae} "
+        "--prepared " + ILAB + " --split {input.split} --out {output}"
+
+
+rule figure_ppl:
+    input:
+        f"{EVAL}/ppl.csv",
     output:
         png=f"{FIG}/fig10_ppl.png",
         csv=f"{FIG}/fig10_ppl.csv",
@@ -221,10 +287,7 @@ rule figure_ppl:
         cfg=PARAMS,
         tracked=tracked("figure-ppl"),
     shell:
-        "diffae figure-ppl --params {params.cfg} --diffusegae {input.diffusegae} --diffae {input.diffae} "
-        "--prepared "
-        + ILAB
-        + " --split {input.split} --out {output.png} --csv {output.csv}"
+        "diffae figure-ppl --params {params.cfg} --numbers {input} --out {output.png} --csv {output.csv}"
 
 
 rule claims:

@@ -2,9 +2,8 @@
 
 File format (`.npz`): z (N, D) float32, index (N,) rows of the prepared dataset, split (N,) 'train'/'test',
 mean/std (D,) computed on the train split only (Diff-AE §4: the latent DDIM models z-normalised z_sem),
-meta (JSON string; a partitioned latent stores meta["partition"], see diffae.nets.partition.Partition.to_dict),
-optionally xT (n, C, H, W) with xT_index (n,) for inverted samples. Attribute labels stay in the prepared
-dataset's labels.csv, joined by `index`.
+meta (JSON string; a partitioned latent stores meta["partition"], see diffae.nets.partition.Partition.to_dict).
+Attribute labels stay in the prepared dataset's labels.csv, joined by `index`.
 """
 from __future__ import annotations
 
@@ -13,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from diffae.utils.atomic import atomic_path
 
@@ -35,8 +35,7 @@ class Latents:
         return (z - self.mean) / self.std
 
 
-def save_latents(path: str | Path, z: np.ndarray, index: np.ndarray, split: np.ndarray, meta: dict,
-                 xT: np.ndarray | None = None, xT_index: np.ndarray | None = None) -> Latents:
+def save_latents(path: str | Path, z: np.ndarray, index: np.ndarray, split: np.ndarray, meta: dict) -> Latents:
     """Write a latents file (atomic); mean/std come from the train rows of `split`."""
     train = z[split == "train"]
     if len(train) < 2:
@@ -45,8 +44,6 @@ def save_latents(path: str | Path, z: np.ndarray, index: np.ndarray, split: np.n
     std = train.std(axis=0) + 1e-8
     arrays = dict(z=z.astype(np.float32), index=index, split=split.astype(str), mean=mean.astype(np.float32),
                   std=std.astype(np.float32), meta=np.array(json.dumps(meta)))
-    if xT is not None:
-        arrays.update(xT=xT.astype(np.float32), xT_index=xT_index)
     with atomic_path(path) as tmp:
         with open(tmp, "wb") as fh:
             np.savez(fh, **arrays)
@@ -64,3 +61,13 @@ def load_latents(path: str | Path) -> Latents:
             raise ValueError(f"{path}: not a latents file, missing arrays {sorted(missing)}")
         meta = json.loads(str(f["meta"])) if "meta" in f.files else {}
         return Latents(z=f["z"], index=f["index"], split=f["split"], mean=f["mean"], std=f["std"], meta=meta)
+
+
+
+def latents_labels(lat: Latents, labels: pd.DataFrame, path: str | Path) -> pd.DataFrame:
+    """Label rows of the latents' prepared-dataset indices, in latents order."""
+    index = np.asarray(lat.index, dtype=np.int64)
+    if len(index) and (index.min() < 0 or index.max() >= len(labels)):
+        raise ValueError(f"{path}: latents index spans [{index.min()}, {index.max()}] but the prepared dataset "
+                         f"has {len(labels)} rows")
+    return labels.iloc[index].reset_index(drop=True)

@@ -2,6 +2,7 @@
 from diffae.diffusion.ddim import DDIM, Trajectory
 from diffae.diffusion.gaussian import GaussianDiffusion
 from diffae.diffusion.interpolate import lerp, slerp
+from diffae.diffusion.noise import sample_noise
 from diffae.diffusion.schedules import SCHEDULES, make_betas, respace_betas, respaced_timesteps
 
 __all__ = [
@@ -13,5 +14,6 @@ __all__ = [
     "make_betas",
     "respace_betas",
     "respaced_timesteps",
+    "sample_noise",
     "slerp",
 ]

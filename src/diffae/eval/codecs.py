@@ -1,24 +1,28 @@
-"""Each method as a codec over an attribute-partitioned latent: encode, decode, reassemble.
+"""Each method as a codec over an attribute-partitioned latent: encode, decode, invert, reconstruct.
 
-The editing evaluations (DiffuseGAE Table 2, Figs 6-9) treat every method alike:
-  DiffuseGAE  z_dis = GAE.E((Enc(x) - mean) / std);  z_sem = GAE.D(z_dis) * std + mean;  x = DDIM(x_T | z_sem)
+The codecs are the evaluation's only entry to DDIM (``diffae.diffusion.DDIM``). Every method is treated alike:
+  DDIM        no encoder (z = None): x = DDIM(x_T), the unconditional baseline of both papers' Table 2
   Diff-AE     z = z_sem = Enc(x), partitioned proportionally ("consistent with our method", Table 1 caption)
+  DiffuseGAE  z_dis = GAE.E((Enc(x) - mean) / std);  z_sem = GAE.D(z_dis) * std + mean;  x = DDIM(x_T | z_sem)
   GZS-Net / AE + DS   z = AE.E(x), x = AE.D(z)   (pixel autoencoders; no x_T)
-Images are in [-1, 1]. Diffusion codecs decode with `T` respaced DDIM steps from x_T (random, seeded,
-when not given); `invert` is the stochastic encoder (Diff-AE Eq. 8 / DiffuseGAE Eq. 7). A codec holds one
-`clip_x0` setting (params `diffusion.clip_x0`) used by both directions, so `invert` and `decode` integrate
-the same ODE.
+Images are in [-1, 1]. Diffusion codecs decode with ``n_steps`` respaced DDIM steps from x_T (random, seeded,
+when not given, from ``diffusion.sample_noise``); ``invert`` is the stochastic encoder (Diff-AE Eq. 8 /
+DiffuseGAE Eq. 7). A codec holds one ``clip_x0`` setting (params ``diffusion.clip_x0``) used by both
+directions, so ``invert`` and ``decode`` integrate the same ODE.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Mapping
 
 import torch
 from torch import Tensor
 
-from diffae.diffusion import DDIM, GaussianDiffusion
+from diffae.diffusion import DDIM, GaussianDiffusion, sample_noise
 from diffae.nets.partition import Partition
+
+X_T_MODES = ("inferred", "random")
 
 
 def proportional_partition(names: tuple[str, ...], sizes: tuple[int, ...], dim: int) -> Partition:
@@ -33,45 +37,67 @@ def proportional_partition(names: tuple[str, ...], sizes: tuple[int, ...], dim: 
 
 @dataclass
 class DiffusionCodec:
-    """Shared decoding of diffusion codecs: z -> z_sem (subclass hook) -> conditional DDIM.
+    """A (conditional) DDIM decoder behind an optional encoder: z -> z_sem (subclass hook) -> DDIM.
 
-    ``clip_x0`` is used by ``decode`` and ``invert`` alike (one DDIM per step count, see ``ddim``)."""
+    Without an encoder this is the unconditional DDIM baseline: ``encode`` gives None and DDIM runs
+    unconditioned. ``partition`` is None where the latent has no attribute parts (the DDIM baseline,
+    Diff-AE used for reconstruction only). ``clip_x0`` is used by ``decode`` and ``invert`` alike."""
     name: str
-    partition: Partition
-    encoder: torch.nn.Module
+    partition: Partition | None
+    encoder: torch.nn.Module | None
     unet: torch.nn.Module
     diffusion: GaussianDiffusion
     clip_x0: bool
     stochastic = True
 
-    def ddim(self, T: int) -> DDIM:
-        return DDIM(self.diffusion, T, clip_x0=self.clip_x0)
+    def ddim(self, n_steps: int) -> DDIM:
+        return DDIM(self.diffusion, n_steps, clip_x0=self.clip_x0)
 
-    def z_sem(self, z: Tensor) -> Tensor:
+    @torch.no_grad()
+    def encode(self, x: Tensor) -> Tensor | None:
+        return None if self.encoder is None else self.encoder(x)
+
+    def z_sem(self, z: Tensor | None) -> Tensor | None:
         return z
 
-    def _noise(self, n: int, like: Tensor | None, generator: torch.Generator | None, device) -> Tensor:
+    def noise(self, n: int, generator: torch.Generator | None, device: str | torch.device) -> Tensor:
+        """n seeded draws of x_T ~ N(0, I) in the decoder's image shape."""
         size = self.unet.image_size
-        shape = (n, self.unet.in_channels, size, size)
-        return torch.randn(shape, generator=generator).to(device)
+        return sample_noise((n, self.unet.in_channels, size, size), generator, device)
 
     @torch.no_grad()
-    def decode(self, z: Tensor, T: int, x_T: Tensor | None = None, generator: torch.Generator | None = None) -> Tensor:
-        cond = self.z_sem(z)
+    def decode(self, z: Tensor | None, n_steps: int, x_T: Tensor | None = None,
+               generator: torch.Generator | None = None) -> Tensor:
+        """x = DDIM(x_T | z_sem(z)) with ``n_steps`` steps (Diff-AE Eq. 4); x_T ~ N(0, I) from ``generator`` if None."""
         if x_T is None:
-            x_T = self._noise(len(z), None, generator, z.device)
-        return self.ddim(T).sample(self.unet, x_T, cond=cond)
+            if z is None:
+                raise ValueError(f"{self.name}: decode without a latent needs x_T (how many samples?)")
+            x_T = self.noise(len(z), generator, z.device)
+        return self.ddim(n_steps).sample(self.unet, x_T, cond=self.z_sem(z))
 
     @torch.no_grad()
-    def invert(self, x: Tensor, z: Tensor, T: int) -> Tensor:
-        return self.ddim(T).invert(self.unet, x, cond=self.z_sem(z))
+    def invert(self, x: Tensor, z: Tensor | None, n_steps: int) -> Tensor:
+        """x_T inferred from x under the condition z_sem(z) (Diff-AE Eq. 8, DiffuseGAE Eq. 7)."""
+        return self.ddim(n_steps).invert(self.unet, x, cond=self.z_sem(z))
+
+    @torch.no_grad()
+    def reconstruct(self, x: Tensor, n_steps: int, x_T: str = "inferred",
+                    generator: torch.Generator | None = None) -> Tensor:
+        """Autoencoding (Diff-AE §5.4, Table 2): z = encode(x), then decode with x_T inferred from x by
+        Eq. 8 (``x_T="inferred"``) or drawn from N(0, I) with ``generator`` (``"random"``, Table 2 row a)."""
+        if x_T not in X_T_MODES:
+            raise ValueError(f"unknown reconstruction mode x_T={x_T!r}; expected one of {X_T_MODES}")
+        z = self.encode(x)
+        if x_T == "inferred":
+            noise = self.invert(x, z, n_steps)
+        else:
+            noise = sample_noise(x.shape, generator, x.device, x.dtype)
+        return self.decode(z, n_steps, x_T=noise)
 
 
 @dataclass
 class DiffAECodec(DiffusionCodec):
-    @torch.no_grad()
-    def encode(self, x: Tensor) -> Tensor:
-        return self.encoder(x)
+    """Diff-AE: z = z_sem = Enc(x) conditions the DDIM directly."""
 
 
 @dataclass
@@ -90,7 +116,7 @@ class DiffuseGAECodec(DiffusionCodec):
 
 @dataclass
 class PixelAECodec:
-    """GZS-Net / AE + DS: decoded directly, no T and x_T (DiffuseGAE Table 2 first row)."""
+    """GZS-Net / AE + DS: decoded directly, no n_steps and x_T (DiffuseGAE Table 2 first row)."""
     name: str
     partition: Partition
     ae: torch.nn.Module
@@ -101,16 +127,17 @@ class PixelAECodec:
         return self.ae.encode(x)
 
     @torch.no_grad()
-    def decode(self, z: Tensor, T: int | None = None, x_T: Tensor | None = None, generator=None) -> Tensor:
+    def decode(self, z: Tensor, n_steps: int | None = None, x_T: Tensor | None = None, generator=None) -> Tensor:
         return self.ae.decode(z).clamp(-1, 1)
 
 
 def load_codec(method: str, path: str | Path, device: str | torch.device = "cpu", *, clip_x0: bool,
                partition: Partition | None = None):
-    """Codec of a trained artifact: method in {"DiffuseGAE", "Diff-AE", "GZS-Net", "AE + DS"}.
+    """Codec of a trained artifact: method in {"DiffuseGAE", "Diff-AE", "DDIM", "GZS-Net", "AE + DS"}.
 
     ``clip_x0`` (params ``diffusion.clip_x0``) is the diffusion codecs' x0 clipping in both directions.
-    Diff-AE's artifact has no partition of its own: pass `partition` (see `proportional_partition`).
+    Diff-AE's artifact has no partition of its own: pass `partition` (see `proportional_partition`) for
+    editing; without one the codec encodes and reconstructs whole z_sem.
     """
     from diffae.artifacts import load_trained
 
@@ -121,9 +148,20 @@ def load_codec(method: str, path: str | Path, device: str | torch.device = "cpu"
         return DiffuseGAECodec(method, m.partition, m["encoder"], m["unet"], m.diffusion, clip_x0,
                                gae=m["gae"], mean=mean, std=std)
     if method == "Diff-AE":
-        if partition is None:
-            raise ValueError("Diff-AE codec needs a partition of z_sem (proportional_partition(...))")
         return DiffAECodec(method, partition, m["encoder"], m["unet"], m.diffusion, clip_x0)
+    if method == "DDIM":
+        return DiffusionCodec(method, None, None, m["unet"], m.diffusion, clip_x0)
     if method in ("GZS-Net", "AE + DS"):
         return PixelAECodec(method, m.partition, m["ae"])
-    raise ValueError(f"unknown method {method!r}; expected DiffuseGAE, Diff-AE, GZS-Net or AE + DS")
+    raise ValueError(f"unknown method {method!r}; expected DiffuseGAE, Diff-AE, DDIM, GZS-Net or AE + DS")
+
+
+def load_codecs(models: Mapping[str, str | Path | None], attributes: tuple[str, ...], device: str | torch.device,
+                *, clip_x0: bool, z_dim: int, partition_sizes: tuple[int, ...]) -> dict:
+    """method -> codec for the given artifacts (None entries skipped). Diff-AE's z_sem (``z_dim`` wide) is
+    split over ``attributes`` in the proportions of the GAE partition (``model.gae.partition``), as DiffuseGAE
+    compares the methods part by part."""
+    diffae_partition = proportional_partition(tuple(attributes), tuple(partition_sizes), z_dim)
+    return {method: load_codec(method, path, device, clip_x0=clip_x0,
+                               partition=diffae_partition if method == "Diff-AE" else None)
+            for method, path in models.items() if path}

@@ -1,8 +1,9 @@
 """Attribute editing with a partitioned latent: replacement, recombination, interpolation, PPL.
 
 Every function works on any codec of ``diffae.eval.codecs`` (``.partition``, ``.stochastic``,
-``.encode``, ``.decode(z, T, x_T)``, and ``.invert(x, z, T)`` for diffusion codecs); images
-are float NCHW in [-1, 1]. Pixel autoencoders (GZS-Net, AE + DS) ignore ``T`` and ``x_T``.
+``.encode``, ``.decode(z, n_steps, x_T)``, and ``.invert(x, z, n_steps)`` for diffusion codecs); images
+are float NCHW in [-1, 1]; ``n_steps`` is the number of DDIM sampling steps. Pixel autoencoders
+(GZS-Net, AE + DS) ignore ``n_steps`` and ``x_T``. Random x_T comes from ``diffusion.sample_noise``.
 
 - Image replacement, DiffuseGAE §4.2 / Fig. 6: parts of z_dis from a donor, x_T inferred
   from the base image with Eq. (7).
@@ -21,7 +22,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from diffae.diffusion.interpolate import lerp, slerp
+from diffae.diffusion import lerp, sample_noise, slerp
 from diffae.eval.ppl import percentile_filtered_mean, ppl_distances
 
 
@@ -31,21 +32,27 @@ def _check_images(x: Tensor, what: str) -> None:
         raise ValueError(f"{what}: expected float images (N, C, H, W) in [-1, 1], got {got}")
 
 
+def _part_names(codec, what: str) -> tuple[str, ...]:
+    if codec.partition is None:
+        raise ValueError(f"{what}: codec {codec.name!r} has no attribute partition (load it with one)")
+    return codec.partition.names
+
+
 def _check_parts(codec, parts: Sequence[str], what: str) -> None:
-    names = codec.partition.names
+    names = _part_names(codec, what)
     unknown = [p for p in parts if p not in names]
     if unknown:
         raise KeyError(f"{what}: unknown part(s) {unknown} for codec {codec.name!r}; expected names from {names}")
 
 
 def _random_noise(like: Tensor, generator: torch.Generator | None) -> Tensor:
-    """x_T ~ N(0, I) of the images' shape, drawn on the CPU (seeded) and moved to their device."""
-    return torch.randn(tuple(like.shape), generator=generator).to(like.device, like.dtype)
+    """x_T ~ N(0, I) of the images' shape, drawn on the CPU (seeded, float32), moved to their device and dtype."""
+    return sample_noise(like.shape, generator, like.device).to(like.dtype)
 
 
-def _decode(codec, z: Tensor, T: int, x_T: Tensor | None) -> Tensor:
+def _decode(codec, z: Tensor, n_steps: int, x_T: Tensor | None) -> Tensor:
     if codec.stochastic:
-        return codec.decode(z, T, x_T=x_T)
+        return codec.decode(z, n_steps, x_T=x_T)
     return codec.decode(z)
 
 
@@ -67,14 +74,14 @@ def replace_attributes(
     x_base: Tensor,
     x_donor: Tensor,
     parts: Sequence[str],
-    T: int,
+    n_steps: int,
     invert_base: bool = True,
     generator: torch.Generator | None = None,
 ) -> Tensor:
     """Image replacement, DiffuseGAE §4.2 / Fig. 6: base images with ``parts`` from the donors.
 
     z = encode(x_base) with the listed parts from encode(x_donor). Diffusion codecs decode
-    it with ``T`` DDIM steps from x_T = invert(x_base, z_base, T) ("we follow Eq. (7) to
+    it with ``n_steps`` DDIM steps from x_T = invert(x_base, z_base, n_steps) ("we follow Eq. (7) to
     generate noise map x_T from column identity images"); ``invert_base=False`` uses
     x_T ~ N(0, I) from ``generator`` instead. Pixel codecs decode z directly.
     """
@@ -86,15 +93,15 @@ def replace_attributes(
     z = replace_parts(codec, z_base, codec.encode(x_donor), parts)
     x_T = None
     if codec.stochastic:
-        x_T = codec.invert(x_base, z_base, T) if invert_base else _random_noise(x_base, generator)
-    return _decode(codec, z, T, x_T)
+        x_T = codec.invert(x_base, z_base, n_steps) if invert_base else _random_noise(x_base, generator)
+    return _decode(codec, z, n_steps, x_T)
 
 
 @torch.no_grad()
 def recombine(
     codec,
     sources: Mapping[str, Tensor],
-    T: int,
+    n_steps: int,
     generator: torch.Generator | None = None,
 ) -> Tensor:
     """Image recombination, DiffuseGAE §4.2 / Fig. 7: part k of z_dis from ``sources[k]``.
@@ -104,7 +111,7 @@ def recombine(
     codecs decode with x_T ~ N(0, I) drawn from ``generator`` ("since there is no such target
     image ... we adopt x_T ~ N(0, I)").
     """
-    names = codec.partition.names
+    names = _part_names(codec, "recombine")
     missing = [n for n in names if n not in sources]
     extra = [n for n in sources if n not in names]
     if missing or extra:
@@ -119,7 +126,7 @@ def recombine(
     z = codec.partition.assemble(z)
     first = sources[names[0]]
     x_T = _random_noise(first, generator) if codec.stochastic else None
-    return _decode(codec, z, T, x_T)
+    return _decode(codec, z, n_steps, x_T)
 
 
 @torch.no_grad()
@@ -128,7 +135,7 @@ def interpolate(
     x1: Tensor,
     x2: Tensor,
     alphas: Sequence[float] | Tensor,
-    T: int,
+    n_steps: int,
     parts: Sequence[str] | None = None,
     xT_path: Literal["slerp", "first"] = "slerp",
 ) -> Tensor:
@@ -137,7 +144,7 @@ def interpolate(
     z(alpha) = Lerp(z1, z2; alpha) on the whole code (``parts=None``) or only on the listed
     parts, the others kept from z1 ("we only work on the part of z_dis that corresponds to
     the attribute"). Diffusion codecs decode from Slerp(x_T1, x_T2; alpha) with
-    x_Ti = invert(x_i, z_i, T) (§4.4); ``xT_path="first"`` keeps x_T1 along the path (an
+    x_Ti = invert(x_i, z_i, n_steps) (§4.4); ``xT_path="first"`` keeps x_T1 along the path (an
     option for single-attribute paths, which the paper does not spell out).
     Returns (len(alphas), N, C, H, W).
     """
@@ -155,8 +162,8 @@ def interpolate(
     z1, z2 = codec.encode(x1), codec.encode(x2)
     xT1 = xT2 = None
     if codec.stochastic:
-        xT1 = codec.invert(x1, z1, T)
-        xT2 = codec.invert(x2, z2, T) if xT_path == "slerp" else xT1
+        xT1 = codec.invert(x1, z1, n_steps)
+        xT2 = codec.invert(x2, z2, n_steps) if xT_path == "slerp" else xT1
     frames = []
     for a in alphas:
         if parts is None:
@@ -167,7 +174,7 @@ def interpolate(
                 sl = codec.partition.slice(p)
                 z[..., sl] = lerp(z1[..., sl], z2[..., sl], a)
         x_T = None if xT1 is None else (slerp(xT1, xT2, a) if xT_path == "slerp" else xT1)
-        frames.append(_decode(codec, z, T, x_T))
+        frames.append(_decode(codec, z, n_steps, x_T))
     return torch.stack(frames)
 
 
@@ -187,7 +194,7 @@ def _encode_batched(codec, images: Tensor, idx: Tensor, batch_size: int, device)
 def ppl_curve(
     codec,
     images: Tensor,
-    timesteps: Sequence[int],
+    step_counts: Sequence[int],
     n_pairs: int,
     eps: float,
     lpips_vgg,
@@ -196,26 +203,27 @@ def ppl_curve(
     z_interp: Literal["lerp", "slerp"] = "lerp",
     device: str | torch.device | None = None,
 ) -> list[dict]:
-    """Perceptual path length per number of DDIM steps, DiffuseGAE Eq. (13) / Fig. 10.
+    """Perceptual path length per number of DDIM steps (``step_counts``), DiffuseGAE Eq. (13) / Fig. 10.
 
     ``n_pairs`` random pairs of distinct ``images`` (N, C, H, W in [-1, 1], may stay on the
     CPU) are encoded to (z1, z2) and given x_T1, x_T2 ~ N(0, I) ("with x_T ~ N(0, I)"); for
-    each T the distance d(G(z(a), x_T(a)), G(z(a + eps), x_T(a + eps))) / eps^2 uses
+    each step count the distance d(G(z(a), x_T(a)), G(z(a + eps), x_T(a + eps))) / eps^2 uses
     ``lpips_vgg`` (LPIPS-VGG, Diff-AE App. F), z(a) = Lerp (DESIGN §5; ``z_interp="slerp"``
     is the equations' literal reading) and x_T(a) = Slerp, then the 1st-99th percentile
     filtered mean (``diffae.eval.ppl``). Pairs, x_T and alpha are drawn once from
-    ``generator`` and shared by all T, so the curve compares timesteps on the same paths.
-    Pixel codecs have no x_T and give the same value for every T.
-    Returns [{"T", "ppl", "n_pairs", "eps"}] in the order of ``timesteps``.
+    ``generator`` and shared by all step counts, so the curve compares them on the same paths.
+    Pixel codecs have no x_T and give the same value for every step count.
+    Returns [{"T", "ppl", "n_pairs", "eps"}] in the order of ``step_counts`` ("T" = DDIM steps, the
+    paper's axis).
     """
     _check_images(images, "ppl_curve images")
     if len(images) < 2:
         raise ValueError(f"ppl_curve: need at least 2 images to form pairs, got {len(images)}")
     if n_pairs < 1 or batch_size < 1:
         raise ValueError(f"ppl_curve: n_pairs ({n_pairs}) and batch_size ({batch_size}) must be >= 1")
-    timesteps = [int(t) for t in timesteps]
-    if not timesteps or min(timesteps) < 1:
-        raise ValueError(f"ppl_curve: timesteps must be a non-empty list of positive ints, got {timesteps}")
+    step_counts = [int(t) for t in step_counts]
+    if not step_counts or min(step_counts) < 1:
+        raise ValueError(f"ppl_curve: step_counts must be a non-empty list of positive ints, got {step_counts}")
     device = torch.device(device) if device is not None else images.device
     i, j = _distinct_pairs(len(images), n_pairs, generator)
     z1 = _encode_batched(codec, images, i, batch_size, device)
@@ -223,18 +231,18 @@ def ppl_curve(
     xT1 = xT2 = None
     if codec.stochastic:
         shape = (n_pairs, *images.shape[1:])
-        xT1 = torch.randn(shape, generator=generator)  # kept on the CPU; moved per batch
-        xT2 = torch.randn(shape, generator=generator)
+        xT1 = sample_noise(shape, generator)  # kept on the CPU; moved per batch
+        xT2 = sample_noise(shape, generator)
     alpha_seed = int(torch.randint(0, 2**62, (1,), generator=generator))
     rows = []
-    for T in timesteps:
-        def render(z: Tensor, x_T: Tensor | None, T: int = T) -> Tensor:
-            return _decode(codec, z, T, None if x_T is None else x_T.to(z.device, z.dtype))
+    for n_steps in step_counts:
+        def render(z: Tensor, x_T: Tensor | None, n_steps: int = n_steps) -> Tensor:
+            return _decode(codec, z, n_steps, None if x_T is None else x_T.to(z.device, z.dtype))
 
         with torch.no_grad():
             d = ppl_distances(render, z1, z2, xT1, xT2, lpips_vgg, eps=eps,
                               generator=torch.Generator().manual_seed(alpha_seed),
                               z_interp=z_interp, batch_size=batch_size)
-        rows.append({"T": T, "ppl": percentile_filtered_mean(np.asarray(d)), "n_pairs": int(n_pairs),
+        rows.append({"T": n_steps, "ppl": percentile_filtered_mean(np.asarray(d)), "n_pairs": int(n_pairs),
                      "eps": float(eps)})
     return rows

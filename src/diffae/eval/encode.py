@@ -1,5 +1,6 @@
-"""Latent extraction: z_sem for every sample (with split and normalisation statistics), and x_T inversion,
-written as latents files (format: diffae.data.latents)."""
+"""Latent extraction: z_sem (or a method's partitioned latent) of every sample, with the split and
+normalisation statistics, written as latents files (format: diffae.data.latents). x_T inversion is the
+codecs' ``invert`` (diffae.eval.codecs), run where a table or figure needs it."""
 from __future__ import annotations
 
 import numpy as np
@@ -22,46 +23,23 @@ def encode_images(encoder: torch.nn.Module, images: np.ndarray, batch_size: int 
     return np.concatenate(out, axis=0)
 
 
-@torch.no_grad()
-def invert_images(unet, encoder, ddim, images: np.ndarray, batch_size: int, device) -> np.ndarray:
-    """Stochastic encoder x0 -> x_T conditioned on z_sem (Diff-AE Eq. 8; DiffuseGAE Eq. 7)."""
-    from diffae.data.images import to_model_range
-
-    out = []
-    for lo in range(0, len(images), batch_size):
-        x0 = to_model_range(np.asarray(images[lo:lo + batch_size])).to(device)
-        cond = encoder(x0) if encoder is not None else None
-        out.append(ddim.invert(unet, x0, cond=cond).float().cpu().numpy())
-    return np.concatenate(out, axis=0)
-
-
-def encode_stage(model_path: str, prepared: str, split_csv: str, out: str, batch_size: int,
-                 invert_n: int, invert_steps: int, device: str, partition_sizes: tuple[int, ...] | None = None,
-                 *, clip_x0: bool) -> Latents:
-    """`diffae encode`: z_sem of every sample + x_T of the first `invert_n` test samples, inverted with the
-    x0 clipping the decoders use (``clip_x0``, params ``diffusion.clip_x0``)."""
+def encode_stage(model_path: str, prepared: str, split_csv: str, out: str, batch_size: int, device: str,
+                 partition_sizes: tuple[int, ...] | None = None) -> Latents:
+    """`diffae encode`: z_sem of every sample of a Diff-AE artifact; with ``partition_sizes`` (params
+    ``model.gae.partition``) the meta also records z_sem split in those proportions (DiffuseGAE Table 1)."""
     from diffae.artifacts import load_trained
     from diffae.data.prepared import load_prepared
     from diffae.data.splits import read_split
-    from diffae.diffusion import DDIM
+    from diffae.eval.codecs import proportional_partition
 
-    model = load_trained(model_path, device)
+    encoder = load_trained(model_path, device)["encoder"]
     data = load_prepared(prepared)
     split = read_split(split_csv)
-    z = encode_images(model["encoder"], data.images, batch_size=batch_size, device=device)
-    xT = xT_index = None
-    if invert_n > 0:
-        xT_index = np.flatnonzero(split == "test")[:invert_n]
-        ddim = DDIM(model.diffusion, invert_steps, clip_x0=clip_x0)
-        xT = invert_images(model["unet"], model["encoder"], ddim, data.images[xT_index], batch_size, device)
-    meta = {"model": str(model_path), "prepared": str(prepared), "invert_steps": invert_steps, "clip_x0": clip_x0,
-            "attributes": data.attributes, "method": "Diff-AE"}
+    z = encode_images(encoder, data.images, batch_size=batch_size, device=device)
+    meta = {"model": str(model_path), "prepared": str(prepared), "attributes": data.attributes, "method": "Diff-AE"}
     if partition_sizes is not None:
-        from diffae.eval.codecs import proportional_partition
-
-        p = proportional_partition(tuple(data.attributes), tuple(partition_sizes), z.shape[1])
-        meta["partition"] = p.to_dict()
-    return save_latents(out, z, np.arange(len(z)), split, meta, xT=xT, xT_index=xT_index)
+        meta["partition"] = proportional_partition(tuple(data.attributes), tuple(partition_sizes), z.shape[1]).to_dict()
+    return save_latents(out, z, np.arange(len(z)), split, meta)
 
 
 @torch.no_grad()

@@ -1,6 +1,6 @@
 """DiffuseGAE Fig. 10: perceptual path length (lower is better) against the number of DDIM steps.
 
-The PPL values come from ``diffae.eval.editing.ppl_curve`` (DiffuseGAE Eq. 13); the paper
+The PPL values come from ``diffae.eval.tables.diffusegae_ppl`` (DiffuseGAE Eq. 13); the paper
 plots DiffuseGAE and Diff-AE on iLab-20M. The numbers behind the plot go to a CSV beside it.
 """
 from __future__ import annotations
@@ -13,6 +13,7 @@ import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from diffae.eval.tables.numbers import read_numbers
 from diffae.report.tables import NOT_COMPARABLE
 from diffae.utils.atomic import atomic_path
 
@@ -83,3 +84,15 @@ def figure10(
     with atomic_path(out_csv) as tmp:
         df.to_csv(tmp, index=False, float_format="%.6g")
     return df
+
+
+def figure10_report(numbers_csv: str | Path, out_png: str | Path, out_csv: str | Path, preset: str) -> pd.DataFrame:
+    """Fig. 10 and its CSV from our PPL numbers (method, T, ppl, n_pairs, eps, feature_net)."""
+    ours = read_numbers(numbers_csv, COLUMNS[:-1])
+
+    def vals(col: str) -> str:
+        return "/".join(str(v) for v in ours[col].drop_duplicates())
+
+    caption = (f"PPL (lower is smoother), {vals('n_pairs')} pairs of held-out images, eps {vals('eps')}, "
+               f"{vals('feature_net')}, preset {preset}")
+    return figure10(ours.to_dict("records"), out_png, out_csv, caption=caption, preset=preset)

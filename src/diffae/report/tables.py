@@ -17,6 +17,14 @@ def provenance(preset: str, n_samples: int, seed: int, feature_net: str) -> dict
     return {"preset": preset, "n_samples": n_samples, "seed": seed, "feature_net": feature_net, "note": note}
 
 
+def report_row(ours: dict, paper: dict, preset: str) -> dict:
+    """A row of our numbers (with the evaluation's n_samples, seed, feature_net) -> our columns, then the
+    paper's, then the provenance columns."""
+    ours = dict(ours)
+    n_samples, seed, feature_net = (ours.pop(k) for k in ("n_samples", "seed", "feature_net"))
+    return {**ours, **paper, **provenance(preset, n_samples, seed, feature_net)}
+
+
 def write_table(rows: Iterable[dict], out_csv: str | Path) -> pd.DataFrame:
     df = pd.DataFrame(list(rows))
     with atomic_path(out_csv) as tmp:
