@@ -192,8 +192,9 @@ def test_complete_run_leaves_no_temp_files_and_rerun_restores_final(tmp_path):
     _assert_state_equal(first["modules"], load_final(out / "final.pt")["modules"])
     assert _csv_steps(out / "metrics.csv") == list(range(1, 9))
 
-    with pytest.raises(ValueError, match="beyond steps=4"):
-        _train(tiny.TinyRecipe(), tiny.make_dataset(), _cfg(steps=4), out, progress=False)
+    res = _train(tiny.TinyRecipe(), tiny.make_dataset(), _cfg(steps=4), out, progress=False, meta={"k": 1})
+    assert res.resumed_from is None and res.step == 4  # a checkpoint past `steps` is set aside, never resumed
+    assert len(list((out / "checkpoints" / "stale").glob("last-*.pt"))) == 1
 
 
 # --------------------------------------------------------------------------- 4: EMA math

@@ -19,9 +19,11 @@ NUMBERS_IN = Flag("numbers", help="CSV of our numbers written by the matching `d
 
 
 def training(*, reads: tuple[str, ...], kwargs: dict, **fields) -> Command:
-    """A training command: besides its sections it reads the run seed and the device, like every stage."""
-    return Command(reads=(*reads, "seed", "device"),
-                   kwargs={**kwargs, "seed": param("seed"), "device": derived("torch_device")}, **fields)
+    """A training command: besides its sections it reads the run seed, the device and what to do with a
+    checkpoint of another run, like every stage."""
+    return Command(reads=(*reads, "seed", "device", "on_checkpoint_mismatch"),
+                   kwargs={**kwargs, "seed": param("seed"), "device": derived("torch_device"),
+                           "on_mismatch": param("on_checkpoint_mismatch")}, **fields)
 
 
 TABLE: tuple[Command, ...] = (

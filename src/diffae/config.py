@@ -386,6 +386,9 @@ class Params:
                                     "metric weights")
     seed: Int = _seed("model initialisation, the global RNGs and the batch order of every training stage")
     device: Literal["auto", "cpu", "cuda"] = Field(description="auto = cuda when available, else cpu")
+    on_checkpoint_mismatch: Literal["restart", "refuse"] = Field(
+        description="a training stage whose checkpoints/last.pt was written for other data, architecture or "
+                    "trajectory settings: restart (keep the old one in checkpoints/stale/) or refuse")
     data: DataConfig = Field(description="datasets")
     metrics: MetricsConfig = Field(description="metric networks")
     diffusion: DiffusionConfig = Field(description="Gaussian diffusion")

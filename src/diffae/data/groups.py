@@ -222,6 +222,10 @@ class GroupImages(Dataset):
         x = torch.from_numpy(np.ascontiguousarray(self.images[self.members[i]]))
         return (x.permute(0, 3, 1, 2),)
 
+    def fingerprint_arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """What defines the samples (diffae.train.fingerprint): the images and the group rows."""
+        return self.images, self.members
+
 
 def _validate(groups: pd.DataFrame, where: str) -> None:
     cols = list(groups.columns)

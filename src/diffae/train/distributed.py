@@ -97,6 +97,12 @@ def teardown(ctx: DistContext) -> None:
             dist.destroy_process_group()
 
 
+def barrier(ctx: DistContext) -> None:
+    """Wait for every rank (no-op without a process group)."""
+    if ctx.enabled and dist.is_initialized():
+        dist.barrier()
+
+
 def broadcast_modules(modules: dict[str, nn.Module], ctx: DistContext) -> None:
     """Copy rank 0's parameters and buffers to every rank."""
     if not ctx.enabled:

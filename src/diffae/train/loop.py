@@ -22,6 +22,7 @@ import contextlib
 import dataclasses
 import logging
 import math
+import os
 import random
 import time
 from dataclasses import dataclass, field
@@ -37,6 +38,7 @@ from diffae.train import distributed as ddp
 from diffae.train.batches import step_batches, to_device
 from diffae.train.checkpoint import capture_rng_state, load_checkpoint, restore_rng_state, save_atomic, save_final
 from diffae.train.ema import EMA
+from diffae.train.fingerprint import differences, run_fingerprint
 from diffae.train.metrics_log import MetricsLog
 from diffae.train.recipe import Recipe, checked_loss, recipe_modules, terms_to_floats, trainable_parameters
 
@@ -46,9 +48,11 @@ log = logging.getLogger(__name__)
 _RECORDED = ("steps", "batch_size", "lr", "optimizer", "weight_decay", "betas", "ema_decay", "ema_warmup",
              "grad_clip", "ckpt_every", "log_every", "amp", "channels_last", "compile", "seed", "warmup_steps",
              "num_workers", "dvclive")
-# Recorded settings whose change between a checkpoint and a resumed run alters the trajectory.
-_TRAJECTORY_FIELDS = ("batch_size", "lr", "optimizer", "weight_decay", "betas", "ema_decay",
-                      "ema_warmup", "grad_clip", "seed", "warmup_steps")
+MISMATCH_POLICIES = ("restart", "refuse")
+
+
+class StaleCheckpointError(RuntimeError):
+    """checkpoints/last.pt belongs to other data or settings and the policy is to refuse."""
 
 
 class NonFiniteLossError(RuntimeError):
@@ -94,6 +98,7 @@ def train(
     dvclive: bool = True,
     betas: tuple[float, float] = (0.9, 0.999),
     progress: bool = True,
+    on_mismatch: str = "restart",
 ) -> TrainResult:
     """Train ``recipe`` on ``data`` for ``cfg.steps`` updates, resuming from ``out_dir`` if possible.
 
@@ -105,6 +110,11 @@ def train(
     seed + r) and the batch order; ``betas`` are Adam's; ``num_workers`` DataLoader processes
     (0: batches load in the main process, which bit-identical resume needs); ``progress`` shows tqdm.
 
+    ``last.pt`` records the run's fingerprint (diffae.train.fingerprint: data, module shapes, meta,
+    trajectory settings). A checkpoint whose fingerprint differs, or that is past ``cfg.steps``, is never
+    resumed: ``on_mismatch="restart"`` moves it to ``checkpoints/stale/`` and starts fresh (saying so in
+    the log), ``"refuse"`` raises StaleCheckpointError naming the differences.
+
     Raises:
         NonFiniteLossError: the loss or gradient norm became NaN/inf at some update; the
             last checkpoint written before it is left untouched.
@@ -113,7 +123,7 @@ def train(
     ok = False
     try:
         trainer = Trainer(recipe, data, cfg, Path(out_dir), ctx, seed=seed, betas=betas, num_workers=num_workers,
-                          dvclive=dvclive, progress=progress, meta=dict(meta or {}))
+                          dvclive=dvclive, progress=progress, meta=dict(meta or {}), on_mismatch=on_mismatch)
         result = trainer.run()
         ok = True
         return result
@@ -129,10 +139,12 @@ class Trainer:
 
     def __init__(self, recipe: Recipe, data: Any, cfg: TrainConfig, out_dir: Path, ctx: ddp.DistContext, *,
                  seed: int, betas: tuple[float, float], num_workers: int, dvclive: bool, progress: bool,
-                 meta: dict[str, Any]) -> None:
+                 meta: dict[str, Any], on_mismatch: str = "restart") -> None:
+        if on_mismatch not in MISMATCH_POLICIES:
+            raise ValueError(f"on_mismatch={on_mismatch!r}; expected one of {MISMATCH_POLICIES}")
         self.recipe, self.data, self.cfg, self.out_dir, self.ctx = recipe, data, cfg, out_dir, ctx
         self.seed, self.betas, self.num_workers = seed, tuple(float(b) for b in betas), num_workers
-        self.dvclive, self.progress, self.meta = dvclive, progress, meta
+        self.dvclive, self.progress, self.meta, self.on_mismatch = dvclive, progress, meta, on_mismatch
         self.last_path, self.final_path = out_dir / "checkpoints" / "last.pt", out_dir / "final.pt"
         self.config = _run_config(cfg, seed=seed, betas=self.betas, num_workers=num_workers, dvclive=dvclive)
         self.start, self.resumed_from, self.last_ckpt = 0, None, None
@@ -172,33 +184,47 @@ class Trainer:
         if not self.params:
             raise ValueError(f"recipe {type(self.recipe).__name__}: its modules have no trainable parameters")
         self.optimizer = _make_optimizer(self.params, cfg, self.betas, ctx.device)
+        self.fingerprint = run_fingerprint(self.data, self.trainable, self.meta, self.config)
 
     def _resume(self) -> None:
         """Seed the RNGs; start from rank 0's weights, or continue from last.pt; then compile."""
         _seed_all(self.seed + self.ctx.rank)
-        resuming = self.last_path.exists()
+        ck = self._matching_checkpoint() if self.last_path.exists() else None
+        resuming = ck is not None
         if not resuming:
             ddp.broadcast_modules(self.trainable, self.ctx)  # every rank starts from rank 0's weights
         if self.cfg.ema_decay > 0:
             self.ema = EMA(self.trainable, self.cfg.ema_decay, self.cfg.ema_warmup)
         if resuming:
-            self._load_last()
+            self._load_last(ck)
         if self.cfg.compile:
             for m in list(self.trainable.values()) + list(self.frozen.values()):
                 m.compile()
 
-    def _load_last(self) -> None:
-        """Weights, optimizer, EMA and RNG states of last.pt (the RNGs as they were on this rank)."""
+    def _matching_checkpoint(self) -> dict | None:
+        """last.pt if it was written by this run (same fingerprint, not past steps); a stale one is moved
+        to checkpoints/stale/ (policy "restart") or refused. Every rank decides alike from the same file."""
         ck = load_checkpoint(self.last_path)
+        why = differences(ck.get("fingerprint"), self.fingerprint)
+        if int(ck["step"]) > self.cfg.steps:
+            why.append(f"it is at step {int(ck['step'])}, beyond steps={self.cfg.steps}")
+        if not why:
+            return ck
+        what = f"{self.last_path} belongs to another run: " + "; ".join(why)
+        if self.on_mismatch == "refuse":
+            raise StaleCheckpointError(f"{what}. Set on_checkpoint_mismatch: restart in the params file to start "
+                                       f"fresh (the old checkpoint is kept aside), or move {self.out_dir} away")
+        ddp.barrier(self.ctx)  # every rank has read the file before rank 0 moves it
+        if self.ctx.is_main:
+            kept = _set_aside(self.last_path)
+            log.warning("%s; starting fresh, the old checkpoint is kept at %s", what, kept)
+        ddp.barrier(self.ctx)
+        return None
+
+    def _load_last(self, ck: dict) -> None:
+        """Weights, optimizer, EMA and RNG states of last.pt (the RNGs as they were on this rank)."""
         self.start = self.resumed_from = self.last_ckpt = int(ck["step"])
-        if self.start > self.cfg.steps:
-            raise ValueError(f"{self.last_path} is at step {self.start}, beyond steps={self.cfg.steps}; "
-                             f"raise steps or use a fresh out_dir")
         _load_state(ck, self.trainable, self.optimizer, self.ema, self.last_path)
-        changed = [k for k in _TRAJECTORY_FIELDS if k in ck["config"] and ck["config"][k] != self.config[k]]
-        if changed:
-            log.warning("resuming %s with changed settings %s: the run will not match an uninterrupted one",
-                        self.last_path, {k: (ck["config"][k], self.config[k]) for k in changed})
         rngs, world = ck["rng"], self.ctx.world_size
         if isinstance(rngs, list) and len(rngs) == world:
             restore_rng_state(rngs[self.ctx.rank], self.ctx.device)
@@ -304,6 +330,7 @@ class Trainer:
                 "rng": rngs,
                 "config": self.config,
                 "meta": self.meta,
+                "fingerprint": self.fingerprint,
             }, self.last_path)
         self.last_ckpt = done
 
@@ -345,6 +372,15 @@ def _lr_at(cfg: TrainConfig, step: int) -> float:
     return cfg.lr
 
 
+def _set_aside(path: Path) -> Path:
+    """Move a stale checkpoint to checkpoints/stale/last-<UTC time>.pt; returns the new path."""
+    stale = path.parent / "stale"
+    stale.mkdir(exist_ok=True)
+    target = stale / f"{path.stem}-{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}-{time.time_ns() % 10**9}.pt"
+    os.replace(path, target)
+    return target
+
+
 def _seed_all(seed: int) -> None:
     torch.manual_seed(seed)
     np.random.seed(seed % 2**32)
@@ -365,4 +401,4 @@ def _load_state(ck: dict, trainable: dict[str, nn.Module], optimizer: torch.opti
         ema.load_state_dict(ck["ema"])
 
 
-__all__: Sequence[str] = ("NonFiniteLossError", "TrainResult", "Trainer", "train")
+__all__: Sequence[str] = ("NonFiniteLossError", "StaleCheckpointError", "TrainResult", "Trainer", "train")

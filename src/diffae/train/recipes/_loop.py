@@ -16,9 +16,11 @@ from diffae.train.recipe import Recipe
 
 
 def run_loop(recipe: Recipe, data: Dataset, train_cfg: TrainConfig, out_dir: str | Path, *, seed: int,
-             device: str, meta: dict) -> Path:
-    """Train `recipe` with the stage's params `train.<stage>` section and the run seed; returns final.pt's path."""
-    return train(recipe, data, train_cfg, out_dir, seed=seed, device=device, meta=meta).final_path
+             device: str, meta: dict, on_mismatch: str) -> Path:
+    """Train `recipe` with the stage's params `train.<stage>` section, the run seed and the policy for a stale
+    checkpoint (params `on_checkpoint_mismatch`); returns final.pt's path."""
+    return train(recipe, data, train_cfg, out_dir, seed=seed, device=device, meta=meta,
+                 on_mismatch=on_mismatch).final_path
 
 
 def section_kwargs(section: Any) -> dict[str, Any]:

@@ -36,7 +36,8 @@ class AEDSRecipe:
 
 
 def run(*, prepared: str, split_csv: str, out_dir: str, gzs_cfg: GZSNetConfig, gae_cfg: GAEConfig,
-        train_cfg: TrainConfig, loss_cfg: AEDSLoss, seed: int, device: str) -> Path:
+        train_cfg: TrainConfig, loss_cfg: AEDSLoss, seed: int, device: str,
+        on_mismatch: str) -> Path:
     """Train AE + DS on the train split's images and attribute labels with the GAE's partition sizes."""
     data = load_prepared(prepared)
     partition = attribute_partition(data.attributes, gae_cfg.partition)
@@ -50,4 +51,5 @@ def run(*, prepared: str, split_csv: str, out_dir: str, gzs_cfg: GZSNetConfig, g
     meta = {"kind": "aeds", "nets": specs, "partition": partition.to_dict()}
     recipe = AEDSRecipe(nets["ae"], nets["heads"], loss_cfg.w_recon, loss_cfg.w_cls)
     dataset = TensorDataset(images, torch.from_numpy(codes[idx]))
-    return run_loop(recipe, dataset, train_cfg, out_dir, seed=seed, device=device, meta=meta)
+    return run_loop(recipe, dataset, train_cfg, out_dir, seed=seed, device=device, meta=meta,
+                    on_mismatch=on_mismatch)

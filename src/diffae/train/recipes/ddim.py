@@ -32,7 +32,8 @@ class DDIMRecipe:
 
 
 def run(*, prepared: str, split_csv: str, out_dir: str, unet_cfg: UNetConfig, diff_cfg: DiffusionConfig,
-        train_cfg: TrainConfig, seed: int, device: str) -> Path:
+        train_cfg: TrainConfig, seed: int, device: str,
+        on_mismatch: str) -> Path:
     """Train the unconditional DDIM on the train split of `prepared`; writes `<out_dir>/final.pt`."""
     images, _ = split_images(prepared, split_csv, "train")
     size = images.shape[-1]
@@ -43,4 +44,5 @@ def run(*, prepared: str, split_csv: str, out_dir: str, unet_cfg: UNetConfig, di
     diffusion, dmeta = image_diffusion(diff_cfg)
     meta = {"kind": "ddim", "nets": specs, "diffusion": dmeta, "image_size": size}
     return run_loop(DDIMRecipe(unet, diffusion), TensorDataset(images), train_cfg, out_dir, seed=seed,
-                    device=device, meta=meta)
+                    device=device, meta=meta,
+                    on_mismatch=on_mismatch)

@@ -32,7 +32,8 @@ class DiffAERecipe:
 
 
 def run(*, prepared: str, split_csv: str, out_dir: str, unet_cfg: UNetConfig, enc_cfg: EncoderConfig,
-        diff_cfg: DiffusionConfig, train_cfg: TrainConfig, seed: int, device: str) -> Path:
+        diff_cfg: DiffusionConfig, train_cfg: TrainConfig, seed: int, device: str,
+        on_mismatch: str) -> Path:
     """Train Diff-AE on the train split of `prepared`; writes `<out_dir>/final.pt` with the nets' specs."""
     images, _ = split_images(prepared, split_csv, "train")
     size = images.shape[-1]
@@ -43,4 +44,5 @@ def run(*, prepared: str, split_csv: str, out_dir: str, unet_cfg: UNetConfig, en
     diffusion, dmeta = image_diffusion(diff_cfg)
     recipe = DiffAERecipe(nets["encoder"], nets["unet"], diffusion)
     meta = {"kind": "diffae", "nets": specs, "diffusion": dmeta, "image_size": size}
-    return run_loop(recipe, TensorDataset(images), train_cfg, out_dir, seed=seed, device=device, meta=meta)
+    return run_loop(recipe, TensorDataset(images), train_cfg, out_dir, seed=seed, device=device, meta=meta,
+                    on_mismatch=on_mismatch)

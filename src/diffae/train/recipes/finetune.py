@@ -59,7 +59,8 @@ def _initial_nets(diffae_model: str, gae_model: str) -> tuple[dict[str, nn.Modul
 
 
 def run(*, diffae_model: str, gae_model: str, prepared: str, groups_csv: str, out_dir: str, train_cfg: TrainConfig,
-        loss_cfg: FinetuneLoss, seed: int, device: str) -> Path:
+        loss_cfg: FinetuneLoss, seed: int, device: str,
+        on_mismatch: str) -> Path:
     """Fine-tune on the train GROUPs' images; the artifact keeps the GAE's partition and z statistics."""
     nets, specs, base, gae_meta = _initial_nets(diffae_model, gae_model)
     data = load_prepared(prepared)
@@ -75,4 +76,4 @@ def run(*, diffae_model: str, gae_model: str, prepared: str, groups_csv: str, ou
             "latent_mean": gae_meta["latent_mean"], "latent_std": gae_meta["latent_std"],
             "image_size": base.get("image_size"), "init": {"diffae": str(diffae_model), "gae": str(gae_model)}}
     return run_loop(recipe, GroupImages(data.images, members), train_cfg, out_dir, seed=seed, device=device,
-                    meta=meta)
+                    meta=meta, on_mismatch=on_mismatch)

@@ -36,7 +36,8 @@ class GAERecipe:
 
 
 def run(*, latents_npz: str, prepared: str, groups_csv: str, out_dir: str, gae_cfg: GAEConfig, train_cfg: TrainConfig,
-        loss_cfg: GAELoss, seed: int, device: str) -> Path:
+        loss_cfg: GAELoss, seed: int, device: str,
+        on_mismatch: str) -> Path:
     """Train the GAE on the train GROUPs' latents; the artifact keeps the partition and the z statistics."""
     lat = load_latents(latents_npz)
     attributes = load_prepared(prepared).attributes
@@ -51,4 +52,5 @@ def run(*, latents_npz: str, prepared: str, groups_csv: str, out_dir: str, gae_c
     meta = {"kind": "gae", "nets": {"gae": spec}, "partition": partition.to_dict(),
             "latent_mean": lat.mean.tolist(), "latent_std": lat.std.tolist(), "latents": str(latents_npz)}
     recipe = GAERecipe(gae, partition, loss_cfg.lambda_ss, loss_cfg.lambda_ur)
-    return run_loop(recipe, data, train_cfg, out_dir, seed=seed, device=device, meta=meta)
+    return run_loop(recipe, data, train_cfg, out_dir, seed=seed, device=device, meta=meta,
+                    on_mismatch=on_mismatch)

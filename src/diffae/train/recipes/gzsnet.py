@@ -39,7 +39,8 @@ def autoencoder_spec(image_size: int, gzs_cfg: GZSNetConfig, dis_dim: int) -> di
 
 
 def run(*, prepared: str, groups_csv: str, out_dir: str, gzs_cfg: GZSNetConfig, gae_cfg: GAEConfig,
-        train_cfg: TrainConfig, loss_cfg: GZSLoss, seed: int, device: str) -> Path:
+        train_cfg: TrainConfig, loss_cfg: GZSLoss, seed: int, device: str,
+        on_mismatch: str) -> Path:
     """Train GZS-Net on the train GROUPs' images with the GAE's partition sizes (params model.gae)."""
     data = load_prepared(prepared)
     partition = attribute_partition(data.attributes, gae_cfg.partition)
@@ -50,4 +51,4 @@ def run(*, prepared: str, groups_csv: str, out_dir: str, gzs_cfg: GZSNetConfig, 
     meta = {"kind": "gzsnet", "nets": {"ae": spec}, "partition": partition.to_dict()}
     recipe = GZSNetRecipe(ae, partition, loss_cfg.w_recon, loss_cfg.w_swap, loss_cfg.w_cycle)
     return run_loop(recipe, GroupImages(data.images, members), train_cfg, out_dir, seed=seed, device=device,
-                    meta=meta)
+                    meta=meta, on_mismatch=on_mismatch)

@@ -31,7 +31,8 @@ class LatentDDIMRecipe:
 
 
 def run(*, latents_npz: str, out_dir: str, latent_cfg: LatentConfig, diff_cfg: DiffusionConfig,
-        train_cfg: TrainConfig, seed: int, device: str) -> Path:
+        train_cfg: TrainConfig, seed: int, device: str,
+        on_mismatch: str) -> Path:
     """Train the latent DDIM on the train rows of a latents file; the artifact keeps the z statistics."""
     lat = load_latents(latents_npz)
     z = torch.from_numpy(lat.normalised("train")).float()
@@ -44,4 +45,5 @@ def run(*, latents_npz: str, out_dir: str, latent_cfg: LatentConfig, diff_cfg: D
             "diffusion": {"T": diff_cfg.T, "beta_schedule": latent_cfg.beta_schedule},
             "latent_mean": lat.mean.tolist(), "latent_std": lat.std.tolist(), "source": str(latents_npz)}
     return run_loop(LatentDDIMRecipe(net, diffusion), TensorDataset(z), train_cfg, out_dir, seed=seed,
-                    device=device, meta=meta)
+                    device=device, meta=meta,
+                    on_mismatch=on_mismatch)
