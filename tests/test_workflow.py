@@ -177,14 +177,18 @@ def _downstream(jobs, names):
     return found
 
 
-def test_a_knob_edit_reruns_exactly_the_rules_whose_command_reads_it(repo, tool_env, tmp_path):
-    """After a recorded run (outputs touched into place), editing one knob makes Snakemake rerun the rules whose
-    command declares it, for that reason, and what depends on them; nothing else. `seed` reaches every training
-    rule; `diffusion.T_eval` is read by no training rule."""
+def _clone(repo, tmp_path):
     clone = tmp_path / "repo"
     shutil.copytree(repo / "workflow", clone / "workflow", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(repo / "presets", clone / "presets")
     shutil.copy(repo / "params.yaml", clone / "params.yaml")
-    jobs = {name: job for name, job in snakemake_jobs(clone, tool_env).items() if name != "all"}
+    return clone
+
+
+def _record_run(clone, env, *extra):
+    """Put every output of the (preset's) pipeline in place, touched as Snakemake would leave them after a run;
+    returns the jobs (rule name -> job) of that run."""
+    jobs = {name: job for name, job in snakemake_jobs(clone, env, *extra).items() if name != "all"}
     for job in jobs.values():
         for out in job["output"]:
             path = clone / out
@@ -193,8 +197,35 @@ def test_a_knob_edit_reruns_exactly_the_rules_whose_command_reads_it(repo, tool_
                 path.touch()
             else:  # directory() outputs: the stand-in folders
                 path.mkdir(parents=True, exist_ok=True)
-    _run(["snakemake", "--touch", "--forceall", "--cores", "1", "--quiet"], clone, tool_env)
-    assert dry_run_jobs(clone, tool_env) == {}
+    _run(["snakemake", "--touch", "--forceall", "--cores", "1", "--quiet", *extra], clone, env)
+    assert dry_run_jobs(clone, env, *extra) == {}
+    return jobs
+
+
+def test_each_preset_writes_its_own_tree_and_runs_in_any_order(repo, tool_env, tmp_path):
+    """params.yaml writes data/ and reports/ (as dvc.yaml does); a --configfile preset writes results/<preset>/.
+    After a recorded run of one, the other still has everything to do, and the first stays up to date."""
+    clone = _clone(repo, tmp_path)
+    smoke = ("--configfile", "presets/smoke.yaml")
+    default_jobs = _record_run(clone, tool_env)
+    outputs = {o for job in default_jobs.values() for o in job["output"]}
+    assert outputs and all(o.startswith(("data/", "reports/")) for o in outputs), sorted(outputs)[:5]
+    smoke_jobs = dry_run_jobs(clone, tool_env, *smoke)
+    assert set(smoke_jobs) - {"all"} == set(default_jobs)  # nothing of the smoke preset is done yet
+    smoke_outputs = {o for job in smoke_jobs.values() for o in job["output"]}
+    assert all(o.startswith("results/smoke/") for o in smoke_outputs), sorted(smoke_outputs)[:5]
+    _record_run(clone, tool_env, *smoke)
+    assert dry_run_jobs(clone, tool_env) == {}  # the default run is untouched by the smoke run
+    gpu = dry_run_jobs(clone, tool_env, "--configfile", "presets/gpu-medium.yaml")
+    assert all(o.startswith("results/gpu-medium/") for job in gpu.values() for o in job["output"])
+
+
+def test_a_knob_edit_reruns_exactly_the_rules_whose_command_reads_it(repo, tool_env, tmp_path):
+    """After a recorded run (outputs touched into place), editing one knob makes Snakemake rerun the rules whose
+    command declares it, for that reason, and what depends on them; nothing else. `seed` reaches every training
+    rule; `diffusion.T_eval` is read by no training rule."""
+    clone = _clone(repo, tmp_path)
+    jobs = _record_run(clone, tool_env)
     readers_of = {key: {name for name, job in jobs.items()
                         if any(covers(k, key) for k in COMMANDS[command_of(job["shell"])[0]].reads)}
                   for key in KNOB_EDITS}

@@ -33,7 +33,7 @@ def raw_input(dataset):
                 f"preset {config['preset']!r} needs the real {dataset} data: set data.{dataset}.root "
                 f"in {PARAMS} to the folder holding it (see README, 'Datasets')"
             )
-        return f"data/raw/{dataset}_standin"
+        return f"{DATA}/raw/{dataset}_standin"
 
     return _input
 

@@ -1,14 +1,14 @@
 # Data stages: stand-ins (when no real root is set), preparation, split, GROUP(C, s) tables.
 
-ILAB = "data/prepared/ilab"
-CELEBA = "data/prepared/celeba"
+ILAB = f"{DATA}/prepared/ilab"
+CELEBA = f"{DATA}/prepared/celeba"
 PREPARED_FILES = ["images.npy", "labels.csv", "meta.json"]
 
 DATA_TARGETS = [f"{ILAB}/{f}" for f in PREPARED_FILES] + [
     f"{ILAB}/split.csv",
     f"{ILAB}/groups_train.csv",
     f"{ILAB}/groups_test.csv",
-    "reports/figures/ilab_groups.png",
+    f"{REPORTS}/figures/ilab_groups.png",
 ]
 if uses_celeba():
     DATA_TARGETS += [f"{CELEBA}/{f}" for f in PREPARED_FILES]
@@ -16,7 +16,7 @@ if uses_celeba():
 
 rule standin_ilab:
     output:
-        directory("data/raw/ilab_standin"),
+        directory(f"{DATA}/raw/ilab_standin"),
     params:
         cfg=PARAMS,
         tracked=tracked("standin-ilab"),
@@ -26,7 +26,7 @@ rule standin_ilab:
 
 rule standin_celeba:
     output:
-        directory("data/raw/celeba_standin"),
+        directory(f"{DATA}/raw/celeba_standin"),
     params:
         cfg=PARAMS,
         tracked=tracked("standin-celeba"),
@@ -43,7 +43,9 @@ rule prepare_ilab:
         cfg=PARAMS,
         tracked=tracked("prepare-ilab"),
     shell:
-        "diffae prepare-ilab --params {params.cfg} --standin data/raw/ilab_standin --out "
+        "diffae prepare-ilab --params {params.cfg} --standin "
+        + DATA
+        + "/raw/ilab_standin --out "
         + ILAB
 
 
@@ -56,7 +58,9 @@ rule prepare_celeba:
         cfg=PARAMS,
         tracked=tracked("prepare-celeba"),
     shell:
-        "diffae prepare-celeba --params {params.cfg} --standin data/raw/celeba_standin --out "
+        "diffae prepare-celeba --params {params.cfg} --standin "
+        + DATA
+        + "/raw/celeba_standin --out "
         + CELEBA
 
 
@@ -93,7 +97,7 @@ rule figure_groups:
         images=f"{ILAB}/images.npy",
         groups=f"{ILAB}/groups_train.csv",
     output:
-        "reports/figures/ilab_groups.png",
+        f"{REPORTS}/figures/ilab_groups.png",
     params:
         cfg=PARAMS,
         tracked=tracked("figure-groups"),

@@ -1,13 +1,13 @@
 # Diff-AE stage on iLab: diffusion autoencoder, DDIM baseline, latents, latent DDIM, Diff-AE Table 2.
 
-MODELS = "data/models"
-LATENTS = "data/latents"
-EVAL = "data/eval"  # our numbers, embeddings and image grids; reports/ formats and draws them
+MODELS = f"{DATA}/models"
+LATENTS = f"{DATA}/latents"
+EVAL = f"{DATA}/eval"  # our numbers, embeddings and image grids; the report rules format and draw them
 
 DIFFAE_TARGETS = [
     f"{LATENTS}/diffae_ilab.npz",
     f"{MODELS}/latent_ddim/final.pt",
-    "reports/diffae/table2.csv",
+    f"{REPORTS}/diffae/table2.csv",
 ]
 
 
@@ -102,7 +102,7 @@ rule table_diffae_recon:
     input:
         f"{EVAL}/diffae_table2.csv",
     output:
-        "reports/diffae/table2.csv",
+        f"{REPORTS}/diffae/table2.csv",
     params:
         cfg=PARAMS,
         tracked=tracked("table-diffae-recon"),

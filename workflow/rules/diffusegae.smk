@@ -1,14 +1,14 @@
 # DiffuseGAE (primary paper): GAE, joint fine-tuning, baselines, Tables 1-2, Figures 2 and 5-10, claims.
 from diffae.eval.figure_data import EDITING_FIGURES
 
-FIG = "reports/figures"
+FIG = f"{REPORTS}/figures"
 GROUPS_TRAIN = f"{ILAB}/groups_train.csv"
 GROUPS_TEST = f"{ILAB}/groups_test.csv"
 
 DIFFUSEGAE_TARGETS = [
-    "reports/table1.csv",
-    "reports/table2.csv",
-    "reports/claims.csv",
+    f"{REPORTS}/table1.csv",
+    f"{REPORTS}/table2.csv",
+    f"{REPORTS}/claims.csv",
     f"{FIG}/fig2_tsne_diffae.png",
     f"{FIG}/fig6_replacement.png",
     f"{FIG}/fig10_ppl.png",
@@ -157,7 +157,7 @@ rule table1:
     input:
         f"{EVAL}/diffusegae_table1.csv",
     output:
-        "reports/table1.csv",
+        f"{REPORTS}/table1.csv",
     params:
         cfg=PARAMS,
         tracked=tracked("table1"),
@@ -188,7 +188,7 @@ rule table2:
     input:
         f"{EVAL}/diffusegae_table2.csv",
     output:
-        "reports/table2.csv",
+        f"{REPORTS}/table2.csv",
     params:
         cfg=PARAMS,
         tracked=tracked("table2"),
@@ -292,13 +292,13 @@ rule figure_ppl:
 
 rule claims:
     input:
-        table1="reports/table1.csv",
-        table2="reports/table2.csv",
-        diffae_table2="reports/diffae/table2.csv",
+        table1=f"{REPORTS}/table1.csv",
+        table2=f"{REPORTS}/table2.csv",
+        diffae_table2=f"{REPORTS}/diffae/table2.csv",
         ppl=f"{FIG}/fig10_ppl.csv",
     output:
-        csv="reports/claims.csv",
-        md="reports/claims.md",
+        csv=f"{REPORTS}/claims.csv",
+        md=f"{REPORTS}/claims.md",
     params:
         cfg=PARAMS,
         tracked=tracked("claims"),
