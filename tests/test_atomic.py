@@ -26,3 +26,15 @@ def test_failed_write_leaves_the_target_and_no_temporary(tmp_path):
             raise RuntimeError("interrupted")
     assert target.read_text() == "old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["t.txt"]
+
+
+def test_equal_checkpoints_are_equal_bytes(tmp_path):
+    """torch.save names its archive after the file it writes; save_atomic must not leak the temporary name."""
+    import torch
+
+    from diffae.train.checkpoint import save_atomic
+
+    obj = {"w": torch.arange(6.0).view(2, 3), "meta": {"k": 1}}
+    save_atomic(obj, tmp_path / "a.pt")
+    save_atomic(obj, tmp_path / "b" / "last.pt")
+    assert (tmp_path / "a.pt").read_bytes() == (tmp_path / "b" / "last.pt").read_bytes()

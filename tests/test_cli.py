@@ -173,3 +173,18 @@ def test_keyword_arguments_come_from_params_flags_and_derivations(repo, tmp_path
     assert isinstance(RECORDED["diff"], ParamsView) and RECORDED["diff"].T == params.diffusion.T
     with pytest.raises(UndeclaredParamError, match="diffusion.clip_x0"):
         _ = RECORDED["diff"].clip_x0
+
+
+def test_commands_pin_torch_threads_whatever_launched_them(repo):
+    """Snakemake sets OMP_NUM_THREADS to a rule's threads, DVC sets nothing: the CLI pins the count itself."""
+    import torch
+
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(2)
+        main(["fetch-weights", "--params", str(repo / "presets/smoke.yaml")])  # fails early: no target folder
+        assert torch.get_num_threads() == COMMANDS["fetch-weights"].threads == 1
+        main(["fetch-weights", "--params", str(repo / "presets/smoke.yaml"), "--threads", "2"])
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)

@@ -138,6 +138,13 @@ def test_paper_preset_with_root_dry_runs(repo, tool_env, tmp_path):
     assert "prepare_ilab" in out and "standin_ilab" not in out
 
 
+def test_rules_name_the_params_file_relative_to_the_repository(repo, tool_env):
+    """An absolute --configfile must not make a moved checkout's rules look changed."""
+    jobs = snakemake_jobs(repo, tool_env, "--configfile", str(repo / "presets/smoke.yaml"))
+    shells = [job["shell"] for name, job in jobs.items() if name != "all"]
+    assert shells and not [s for s in shells if "--params presets/smoke.yaml " not in s]
+
+
 def test_gpu_medium_preset_dry_runs_every_stage_on_standins(repo, tool_env):
     res = _run(["snakemake", "-n", "--forceall", "--configfile", "presets/gpu-medium.yaml"], repo, tool_env)
     out = res.stdout + res.stderr

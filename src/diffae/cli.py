@@ -36,7 +36,9 @@ def build_parser() -> argparse.ArgumentParser:
     for command in COMMANDS.values():
         p = sub.add_parser(command.name, help=command.help, description=command.help)
         p.add_argument("--params", default="params.yaml", help="params file (params.yaml or a preset)")
-        p.add_argument("--threads", type=int, default=None, help="CPU threads for torch (default: torch's choice)")
+        p.add_argument("--threads", type=int, default=None,
+                       help=f"CPU threads for torch (default {command.threads}, pinned: numbers then do not depend "
+                            "on the launcher)")
         for f in command.all_flags:
             p.add_argument(f"--{f.name}", required=f.required, choices=f.choices, help=f.help or None)
     return parser
@@ -74,10 +76,9 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s diffae %(command)s: %(message)s"
                         .replace("%(command)s", args.command))
-    if args.threads:
-        import torch
+    import torch
 
-        torch.set_num_threads(args.threads)
+    torch.set_num_threads(args.threads or COMMANDS[args.command].threads)
     try:
         params = load_params(args.params)
         run_command(COMMANDS[args.command], params, vars(args))

@@ -79,6 +79,8 @@ class Command:
     reads:   dotted params keys the call may read; the rule `params:` and the dvc.yaml `params:` list exactly these.
     inputs / outputs: path flags read / written (plain names or Flag); options: other flags.
     done:    optional log line after success, formatted with `result` (the return value) and the flags.
+    threads: torch CPU threads the command runs with, pinned so its numbers do not depend on how it was
+             launched (Snakemake sets OMP_NUM_THREADS to a rule's threads, DVC sets nothing); --threads overrides.
     """
     name: str
     help: str
@@ -89,6 +91,7 @@ class Command:
     outputs: tuple[str | Flag, ...] = ()
     options: tuple[Flag, ...] = ()
     done: str = ""
+    threads: int = 1
     all_flags: tuple[Flag, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

@@ -29,9 +29,13 @@ LAST_KEYS = ("step", "modules", "ema", "optimizer", "rng", "config", "meta")
 
 
 def save_atomic(obj: dict, path: str | Path) -> None:
-    """``torch.save`` to a temporary file next to ``path``, then rename it over ``path``."""
+    """``torch.save`` to a temporary file next to ``path``, then rename it over ``path``.
+
+    Saved through a file handle: given a path, torch names the archive inside after the (random) temporary
+    file, and equal checkpoints would differ in their bytes."""
     with atomic_path(path) as tmp:
-        torch.save(obj, tmp)
+        with open(tmp, "wb") as fh:
+            torch.save(obj, fh)
 
 
 def load_checkpoint(path: str | Path, map_location: str | torch.device | None = "cpu") -> dict:
