@@ -9,7 +9,7 @@ export PATH := $(abspath $(VENV))/bin:$(PATH)
 CORES ?= all
 PYTEST_ARGS ?=
 
-.PHONY: setup reproduce test test-fast lint touch clean-outputs benchmark fetch-weights
+.PHONY: setup reproduce test test-fast lint touch dvc-record clean-outputs benchmark fetch-weights
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
@@ -38,6 +38,10 @@ test-fast: setup
 touch: setup
 	snakemake --cores 1 --touch $(TARGETS)
 
+# After a Snakemake run of params.yaml: record its outputs in dvc.lock (hashes only, nothing reruns).
+dvc-record: setup
+	dvc commit --force --quiet
+
 benchmark: setup
 	$(PY) benchmarks/throughput.py
 
@@ -45,4 +49,5 @@ fetch-weights: setup
 	diffae fetch-weights --dir $(or $(DIR),metric-weights)
 
 clean-outputs:
-	rm -rf data/raw data/prepared data/models data/latents reports/*.csv reports/figures reports/diffae reports/diffsiam
+	rm -rf data/raw data/prepared data/models data/latents data/eval reports/*.csv reports/*.md reports/figures \
+		reports/diffae reports/diffsiam results

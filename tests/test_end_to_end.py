@@ -26,7 +26,7 @@ def _run(args, cwd, env, timeout=1200):
 @pytest.fixture(scope="module")
 def smoke_clone(repo, tool_env, tmp_path_factory):
     dst = tmp_path_factory.mktemp("e2e") / "repo"
-    skip = {repo: {".venv", "data", "reports", ".snakemake", ".pytest_cache"}, repo / ".dvc": {"cache", "tmp"}}
+    skip = {repo: {".venv", "data", "reports", "results", ".snakemake", ".pytest_cache"}, repo / ".dvc": {"cache", "tmp"}}
 
     def ignore(folder, names):  # outputs and caches of this checkout stay behind; sources are copied whole
         return {n for n in names if n in skip.get(type(repo)(folder), ()) or n == "__pycache__"}
@@ -114,11 +114,27 @@ def test_gae_param_change_reruns_only_downstream(smoke_clone, tool_env):
         (smoke_clone / "params.yaml").write_text(original)
 
 
+def _git_init(clone, env):
+    if not (clone / ".git").exists():
+        _run(["git", "init", "-q"], clone, env)
+
+
+def test_a_snakemake_run_hands_over_to_dvc_and_back(smoke_clone, tool_env):
+    """`make dvc-record` (dvc commit) records a Snakemake run in dvc.lock without rerunning anything;
+    `make touch` (snakemake --touch) after it leaves both tools with nothing to do."""
+    _git_init(smoke_clone, tool_env)
+    _run(["dvc", "commit", "--force", "--quiet"], smoke_clone, tool_env)  # what `make dvc-record` runs
+    assert (smoke_clone / "dvc.lock").is_file()
+    up_to_date = "Data and pipelines are up to date"
+    assert up_to_date in _run(["dvc", "status"], smoke_clone, tool_env)
+    _run(["snakemake", "--cores", "1", "--touch"], smoke_clone, tool_env)  # what `make touch` runs
+    assert "Nothing to be done" in _run(["snakemake", "-n"], smoke_clone, tool_env)
+    assert up_to_date in _run(["dvc", "status"], smoke_clone, tool_env)
+
+
 def test_dvc_repro_and_params_tracking(smoke_clone, tool_env):
     """`dvc repro` runs the same commands; after a GAE change, `dvc status` flags GAE and later stages only."""
-    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t"]
-    if not (smoke_clone / ".git").exists():
-        _run(git + ["init", "-q"], smoke_clone, tool_env)
+    _git_init(smoke_clone, tool_env)
     _run(["dvc", "repro", "--quiet", "table2"], smoke_clone, tool_env, timeout=1800)
     original = _edit(smoke_clone, "seed", lambda v: v + 1)
     status = _run(["dvc", "status", "--with-deps", "table2"], smoke_clone, tool_env)
