@@ -188,3 +188,40 @@ def test_commands_pin_torch_threads_whatever_launched_them(repo):
         assert torch.get_num_threads() == 2
     finally:
         torch.set_num_threads(before)
+
+
+@pytest.mark.parametrize("error, expected", [
+    (OSError(28, "No space left on device", "data/models/diffae/final.pt"),
+     "no space left on the disk writing data/models/diffae/final.pt"),
+    (PermissionError(13, "Permission denied", "reports/table2.csv"), "permission denied writing reports/table2.csv"),
+    (OSError(30, "Read-only file system", "data/eval/ppl.csv"), "the file system is read-only"),
+    (RuntimeError("[enforce fail at inline_container.cc:672] . PytorchStreamWriter failed writing file data/0: "
+                  "file write failed"), "most likely a full disk"),
+])
+def test_disk_and_permission_failures_are_one_readable_line(repo, monkeypatch, capsys, error, expected):
+    def fail(**kwargs):
+        raise error
+
+    monkeypatch.setattr("diffae.command_steps.fetch_metric_weights", fail)
+    assert main(["fetch-weights", "--params", str(repo / "presets/smoke.yaml"), "--dir", "w"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("diffae fetch-weights: ") and expected in err and "Traceback" not in err
+
+
+def test_a_bug_keeps_its_traceback(repo, monkeypatch):
+    def fail(**kwargs):
+        raise KeyError("a bug")
+
+    monkeypatch.setattr("diffae.command_steps.fetch_metric_weights", fail)
+    with pytest.raises(KeyError):
+        main(["fetch-weights", "--params", str(repo / "presets/smoke.yaml"), "--dir", "w"])
+
+
+def test_device_cuda_without_a_gpu_is_a_params_error(repo, tmp_path):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("a GPU is present")
+    params = load_params(_params(repo, tmp_path, device="cuda"))
+    with pytest.raises(Exception, match="device: cuda, but torch sees no CUDA GPU"):
+        params.torch_device()

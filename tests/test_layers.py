@@ -10,7 +10,7 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 
 # higher imports lower; equal ranks may import each other
 RANK = {"config": 0, "utils": 0, "data": 1, "diffusion": 2, "nets": 3, "artifacts": 3.5, "train": 4, "eval": 5,
-        "report": 6, "params_view": 7, "command_spec": 7, "command_policy": 7, "command_steps": 7, "commands": 7,
+        "report": 6, "params_view": 7, "command_spec": 7, "command_policy": 7, "command_steps": 7, "commands": 7, "preflight": 7,
         "cli": 7}
 REPORT_MAY_NOT_IMPORT = ("torch", "diffae.nets", "diffae.diffusion", "diffae.eval.codecs", "diffae.artifacts",
                          "diffae.train")

@@ -5,6 +5,7 @@ The CLI parses arguments, loads params and calls a stage function. It holds no m
 from __future__ import annotations
 
 import argparse
+import errno
 import functools
 import importlib
 import logging
@@ -86,15 +87,45 @@ def main(argv: list[str] | None = None) -> int:
         print(f"diffae {args.command}: {err}", file=sys.stderr)
         return 2
     except Exception as err:  # readable one-line error; the traceback only with DIFFAE_DEBUG=1
-        if os.environ.get("DIFFAE_DEBUG"):
+        message = None if os.environ.get("DIFFAE_DEBUG") else readable_error(err)
+        if message is None:
             raise
-        from diffae.data.errors import DatasetError
-
-        if isinstance(err, (DatasetError, FileNotFoundError)):
-            print(f"diffae {args.command}: {err}", file=sys.stderr)
-            return 1
-        raise
+        print(f"diffae {args.command}: {message}", file=sys.stderr)
+        return 1
     return 0
+
+
+_OS_ERRORS = {errno.ENOSPC: "no space left on the disk", errno.EDQUOT: "disk quota exceeded",
+              errno.EROFS: "the file system is read-only", errno.EACCES: "permission denied",
+              errno.EPERM: "permission denied"}
+
+
+def _os_error(err: BaseException) -> OSError | None:
+    """The OSError behind an exception (torch wraps failed writes in RuntimeError)."""
+    seen = set()
+    while err is not None and id(err) not in seen:
+        if isinstance(err, OSError) and err.errno in _OS_ERRORS:
+            return err
+        seen.add(id(err))
+        err = err.__cause__ or err.__context__
+    return None
+
+
+def readable_error(err: Exception) -> str | None:
+    """A one-line message for failures a user can act on; None for bugs (shown with their traceback)."""
+    from diffae.data.errors import DatasetError
+    from diffae.train.loop import NonFiniteLossError, StaleCheckpointError
+
+    if isinstance(err, (DatasetError, FileNotFoundError, NonFiniteLossError, StaleCheckpointError)):
+        return str(err)
+    os_err = _os_error(err)
+    if os_err is not None:
+        where = f" writing {os_err.filename}" if os_err.filename else ""
+        return (f"{_OS_ERRORS[os_err.errno]}{where} ({os_err.strerror}); nothing half-written was kept: "
+                "free space or fix the permissions and run the same command again, it resumes")
+    if isinstance(err, RuntimeError) and ("No space left" in str(err) or "file write failed" in str(err)):
+        return f"writing a file failed, most likely a full disk ({str(err).splitlines()[0]}); free space and rerun"
+    return None
 
 
 if __name__ == "__main__":

@@ -426,11 +426,14 @@ class Params:
 
     def torch_device(self) -> str:
         """`device: auto` -> cuda when available, else cpu."""
-        if self.device != "auto":
-            return self.device
         import torch
 
-        return "cuda" if torch.cuda.is_available() else "cpu"
+        if self.device == "auto":
+            return "cuda" if torch.cuda.is_available() else "cpu"
+        if self.device == "cuda" and not torch.cuda.is_available():
+            raise ParamsError(f"{self.source}: device: cuda, but torch sees no CUDA GPU "
+                              "(torch.cuda.is_available() is False); run on a GPU node or set device: auto")
+        return self.device
 
 
 # ---------------------------------------------------------------- validation

@@ -1,6 +1,8 @@
 # Shared helpers for the rules: the params each rule tracks, the raw-data switch (real root or stand-in)
 # and paper-preset guards.
 from diffae.commands import COMMANDS
+from diffae.config import load_params
+from diffae.preflight import preflight
 
 PAPER = config["preset"].startswith("paper-")
 
