@@ -119,3 +119,12 @@ def test_params_are_frozen():
     with pytest.raises(AttributeError):
         p.train.diffae.lr = 1.0
     assert p.source == str(REPO / "params.yaml")
+
+
+def test_yaml_exponent_without_dot_is_a_number(tmp_path):
+    """PyYAML reads `1e-4` as a string (YAML 1.1 wants `1.0e-4`); the params still hold the number."""
+    text = (REPO / "presets/smoke.yaml").read_text()
+    path = tmp_path / "p.yaml"
+    path.write_text(text.replace("lr: 0.0002", "lr: 1e-4", 1))
+    assert yaml.safe_load(path.read_text())["train"]["diffae"]["lr"] == "1e-4"
+    assert load_params(path).train.diffae.lr == 1e-4

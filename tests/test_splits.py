@@ -53,3 +53,17 @@ def test_malformed_file_is_named(tmp_path, text, match):
 def test_missing_file_is_named(tmp_path):
     with pytest.raises(DatasetError, match="nope.csv"):
         read_split(tmp_path / "nope.csv")
+
+
+@pytest.mark.parametrize("fraction, side", [(0.001, "test"), (1.0, "train")])
+def test_a_split_with_an_empty_side_is_refused_naming_the_key(tmp_path, fraction, side):
+    import pandas as pd
+
+    from diffae.data.prepared import save_prepared
+    from diffae.data.stages import make_split
+
+    save_prepared(tmp_path / "p", np.zeros((20, 4, 4, 3), np.uint8), pd.DataFrame({"a": np.arange(20) % 2}),
+                  {"attributes": ["a"], "source": "standin", "image_size": 4})
+    with pytest.raises(DatasetError, match=f"test_fraction = {fraction} .* leaves the {side} split empty"):
+        make_split(tmp_path / "p", tmp_path / "split.csv", test_fraction=fraction, seed=0)
+    assert not (tmp_path / "split.csv").exists()

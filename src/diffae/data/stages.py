@@ -57,6 +57,11 @@ def prepare_celeba(root: Optional[str], standin_dir: str | Path, out_dir: str | 
 def make_split(prepared_dir: str | Path, out_csv: str | Path, test_fraction: float, seed: int) -> np.ndarray:
     n = len(load_prepared(prepared_dir).labels)
     split = split_indices(n, test_fraction=test_fraction, seed=seed)
+    for side in ("train", "test"):
+        if not (split == side).any():
+            raise DatasetError(f"data.ilab.split.test_fraction = {test_fraction} of the {n} samples in {prepared_dir} "
+                               f"leaves the {side} split empty; training needs train samples and the tables and "
+                               "figures need held-out test samples: choose a fraction strictly between them")
     write_split(out_csv, split)
     log.info("split %d samples: %d train / %d test -> %s", n, (split == "train").sum(), (split == "test").sum(), out_csv)
     return split
