@@ -21,6 +21,7 @@ from diffae.command_spec import (
 from diffae.config import SCHEMA_PATH, load_params
 from diffae.data.standin_ilab import write_standin_ilab
 from diffae.params_view import ParamsView, UndeclaredParamError, covers
+from diffae.train.loop import NonFiniteLossError
 
 
 def _params(repo, tmp_path, **edits):
@@ -197,6 +198,8 @@ def test_commands_pin_torch_threads_whatever_launched_them(repo):
     (OSError(30, "Read-only file system", "data/eval/ppl.csv"), "the file system is read-only"),
     (RuntimeError("[enforce fail at inline_container.cc:672] . PytorchStreamWriter failed writing file data/0: "
                   "file write failed"), "most likely a full disk"),
+    (NonFiniteLossError(12, {"l_simple": float("nan")}, 10), "non-finite loss at step 12 (l_simple=nan); last "
+                                                             "checkpoint kept at step 10"),
 ])
 def test_disk_and_permission_failures_are_one_readable_line(repo, monkeypatch, capsys, error, expected):
     def fail(**kwargs):

@@ -12,6 +12,7 @@ directions, so ``invert`` and ``decode`` integrate the same ODE.
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
@@ -21,6 +22,7 @@ from torch import Tensor
 
 from diffae.diffusion import DDIM, GaussianDiffusion, sample_noise
 from diffae.nets.partition import Partition
+from diffae.utils.digest import arrays_digest, json_digest, modules_digest
 
 X_T_MODES = ("inferred", "random")
 
@@ -165,3 +167,16 @@ def load_codecs(models: Mapping[str, str | Path | None], attributes: tuple[str, 
     return {method: load_codec(method, path, device, clip_x0=clip_x0,
                                partition=diffae_partition if method == "Diff-AE" else None)
             for method, path in models.items() if path}
+
+
+def codec_digest(codec) -> str:
+    """Digest of what a codec's numbers depend on: its weights, statistics, partition and x0 clipping."""
+    values = {f.name: getattr(codec, f.name) for f in dataclasses.fields(codec)}
+    modules = {k: v for k, v in values.items() if isinstance(v, torch.nn.Module)}
+    tensors = [v for _, v in sorted(values.items()) if isinstance(v, Tensor)]
+    if values.get("diffusion") is not None:
+        tensors.append(values["diffusion"].betas)  # the noise schedule
+    partition = values.get("partition")
+    return json_digest([codec.name, modules_digest(modules), arrays_digest(tensors),
+                        None if partition is None else partition.to_dict(), values.get("clip_x0")])
+

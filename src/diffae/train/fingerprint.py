@@ -7,32 +7,19 @@ finished run.
 """
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Mapping
 from typing import Any
 
-import numpy as np
-import torch
 from torch import nn
 from torch.utils.data import Dataset, TensorDataset
+
+from diffae.utils.digest import arrays_digest, json_digest
 
 # Recorded settings whose change between a checkpoint and a new run alters the trajectory.
 TRAJECTORY_FIELDS = ("batch_size", "lr", "optimizer", "weight_decay", "betas", "ema_decay", "ema_warmup",
                      "grad_clip", "seed", "warmup_steps")
 # meta keys that say where an input came from, not what it holds (moving a project must not restart runs)
 PROVENANCE_META_KEYS = ("latents", "source", "init")
-_CHUNK = 1 << 24  # bytes hashed at a time: memory-mapped images are read in pieces
-
-
-def _hash_array(h: "hashlib._Hash", a: np.ndarray | torch.Tensor) -> None:
-    if isinstance(a, torch.Tensor):
-        a = a.detach().cpu().contiguous().numpy()
-    h.update(f"{a.dtype.str}{a.shape}".encode())
-    flat = a.reshape(-1) if a.flags.c_contiguous else np.ascontiguousarray(a).reshape(-1)
-    step = max(1, _CHUNK // max(1, flat.itemsize))
-    for lo in range(0, flat.size, step):
-        h.update(np.ascontiguousarray(flat[lo:lo + step]).view(np.uint8))
 
 
 def data_digest(data: Dataset) -> str:
@@ -45,11 +32,7 @@ def data_digest(data: Dataset) -> str:
     else:
         raise TypeError(f"{type(data).__name__}: cannot fingerprint this dataset; use a TensorDataset or give it "
                         "a fingerprint_arrays() method returning the arrays that define its samples")
-    h = hashlib.blake2b(digest_size=16)
-    h.update(f"{type(data).__name__}:{len(arrays)}".encode())
-    for a in arrays:
-        _hash_array(h, a)
-    return h.hexdigest()
+    return arrays_digest(arrays, label=f"{type(data).__name__}:{len(arrays)}")
 
 
 def module_shapes(modules: Mapping[str, nn.Module]) -> dict[str, dict[str, list[int]]]:
@@ -58,8 +41,7 @@ def module_shapes(modules: Mapping[str, nn.Module]) -> dict[str, dict[str, list[
 
 
 def _meta_digest(meta: Mapping[str, Any]) -> str:
-    kept = {k: v for k, v in meta.items() if k not in PROVENANCE_META_KEYS}
-    return hashlib.blake2b(json.dumps(kept, sort_keys=True, default=str).encode(), digest_size=16).hexdigest()
+    return json_digest({k: v for k, v in meta.items() if k not in PROVENANCE_META_KEYS})
 
 
 def run_fingerprint(data: Dataset, modules: Mapping[str, nn.Module], meta: Mapping[str, Any],

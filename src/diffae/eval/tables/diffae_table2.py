@@ -14,10 +14,12 @@ from typing import Callable, Sequence
 import numpy as np
 import pandas as pd
 import torch
+from tqdm import tqdm
 
-from diffae.eval.codecs import load_codec
+from diffae.eval.codecs import codec_digest, load_codec
 from diffae.eval.metrics import LPIPSMetric, reconstruction_metrics
-from diffae.eval.tables.numbers import write_numbers
+from diffae.eval.partial import PartialRows
+from diffae.utils.digest import arrays_digest
 
 log = logging.getLogger(__name__)
 
@@ -54,13 +56,20 @@ def diffae_table2(diffae_model: str | Path, ddim_model: str | Path, prepared: st
     x0 = (images[:n_images].float() / 127.5 - 1.0).to(device)
     lpips = LPIPSMetric("alex", weights_dir=weights_dir, allow_random=allow_random, seed=seed, device=device)
     metric_fn = lambda x, y: reconstruction_metrics(x, y, lpips)  # noqa: E731
+    partial = PartialRows(out_csv, {"codecs": {m: codec_digest(c) for m, c in sorted(codecs.items())},
+                                    "images": arrays_digest([x0]), "batch_size": batch_size, "seed": seed,
+                                    "features": lpips.feature_net})
     rows = []
-    for name, method, x_T in ROWS:
-        for n_steps in step_counts:
-            m = mean_metrics(codecs[method], x0, n_steps=n_steps, x_T=x_T, metric_fn=metric_fn,
-                             batch_size=batch_size, seed=seed)
-            rows.append({"model": name, "T": n_steps, **m, "n_samples": len(x0), "seed": seed,
-                         "feature_net": lpips.feature_net})
-            log.info("%s T=%d: %s", name, n_steps, {k: round(v, 4) for k, v in m.items()})
-    return write_numbers(rows, out_csv)
+    units = [(name, method, x_T, n_steps) for name, method, x_T in ROWS for n_steps in step_counts]
+    for name, method, x_T, n_steps in tqdm(units, desc="Diff-AE Table 2 cells", unit="cell"):
+        key = f"{name}|T={n_steps}"
+        if key in partial:
+            rows += partial.get(key)
+            continue
+        m = mean_metrics(codecs[method], x0, n_steps=n_steps, x_T=x_T, metric_fn=metric_fn,
+                         batch_size=batch_size, seed=seed)
+        rows += partial.add(key, [{"model": name, "T": n_steps, **m, "n_samples": len(x0), "seed": seed,
+                                   "feature_net": lpips.feature_net}])
+        log.info("%s T=%d: %s", name, n_steps, {k: round(v, 4) for k, v in m.items()})
+    return partial.finish(rows)
 

@@ -11,8 +11,11 @@ from typing import Mapping, Sequence
 
 import pandas as pd
 import torch
+from tqdm import tqdm
 
-from diffae.eval.tables.numbers import write_numbers
+from diffae.eval.codecs import codec_digest
+from diffae.eval.partial import PartialRows
+from diffae.utils.digest import arrays_digest
 
 log = logging.getLogger(__name__)
 
@@ -30,11 +33,18 @@ def ppl_numbers(codecs: Mapping[str, object], prepared: str | Path, split_csv: s
 
     lpips_vgg = LPIPSMetric("vgg", weights_dir=weights_dir, allow_random=allow_random, seed=seed).to(device)
     images = held_out_images(prepared, split_csv, n=max(2 * n_pairs, 4), seed=seed).to(device)
+    partial = PartialRows(out_csv, {"codecs": {m: codec_digest(codecs[m]) for m in METHODS},
+                                    "images": arrays_digest([images]), "step_counts": list(step_counts),
+                                    "n_pairs": n_pairs, "eps": eps, "batch_size": batch_size, "seed": seed,
+                                    "features": lpips_vgg.feature_net})
     rows = []
-    for method in METHODS:
-        gen = torch.Generator().manual_seed(seed)
-        for r in ppl_curve(codecs[method], images, step_counts=step_counts, n_pairs=n_pairs, eps=eps,
-                           lpips_vgg=lpips_vgg, generator=gen, batch_size=batch_size, device=device):
-            rows.append({"method": method, **r, "feature_net": lpips_vgg.feature_net})
-            log.info("PPL %s T=%s: %.4g", method, r.get("T"), r.get("ppl"))
-    return write_numbers(rows, out_csv)
+    for method in tqdm(METHODS, desc="PPL curves", unit="method"):
+        if method not in partial:
+            gen = torch.Generator().manual_seed(seed)
+            curve = ppl_curve(codecs[method], images, step_counts=step_counts, n_pairs=n_pairs, eps=eps,
+                              lpips_vgg=lpips_vgg, generator=gen, batch_size=batch_size, device=device)
+            partial.add(method, [{"method": method, **r, "feature_net": lpips_vgg.feature_net} for r in curve])
+            for r in partial.get(method):
+                log.info("PPL %s T=%s: %.4g", method, r.get("T"), r.get("ppl"))
+        rows += partial.get(method)
+    return partial.finish(rows)

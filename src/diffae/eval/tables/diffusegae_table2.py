@@ -20,8 +20,11 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 import torch
+from tqdm import tqdm
 
-from diffae.eval.tables.numbers import write_numbers
+from diffae.eval.codecs import codec_digest
+from diffae.eval.partial import PartialRows
+from diffae.utils.digest import arrays_digest
 
 log = logging.getLogger(__name__)
 
@@ -73,11 +76,17 @@ def diffusegae_table2(codecs: Mapping[str, object], prepared: str | Path, groups
     inception = FIDInception(weights_dir=weights_dir, allow_random=allow_random, seed=seed, device=device)
     to_x = lambda idx: to_model_range(data.images[idx]).to(device)  # noqa: E731
     ref_mu, ref_sigma = fid_statistics(to_x(members[:, 0]).cpu(), inception, batch_size=batch_size)  # once, all rows
+    partial = PartialRows(out_csv, {"codecs": {m: codec_digest(c) for m, c in sorted(codecs.items())},
+                                    "members": arrays_digest([members, data.images]), "n_steps": n_steps,
+                                    "batch_size": batch_size, "seed": seed, "features": inception.feature_net})
     rows = []
-    for name, method, mode in row_specs(n_steps):
+    for name, method, mode in tqdm(row_specs(n_steps), desc="DiffuseGAE Table 2 rows", unit="row"):
+        if name in partial:
+            rows += partial.get(name)
+            continue
         gen = torch.Generator().manual_seed(seed)
         outs, metrics = [], {}
-        for lo in range(0, n_groups, batch_size):
+        for lo in tqdm(range(0, n_groups, batch_size), desc=name, unit="batch", leave=False):
             g = members[lo:lo + batch_size]
             center = to_x(g[:, 0])
             partners = to_x(g[:, 1:].reshape(-1)).view(len(g), g.shape[1] - 1, *center.shape[1:])
@@ -88,8 +97,8 @@ def diffusegae_table2(codecs: Mapping[str, object], prepared: str | Path, groups
             outs.append(x_hat.cpu())
         fid = frechet_distance(*fid_statistics(torch.cat(outs), inception, batch_size=batch_size), ref_mu, ref_sigma)
         ours = {"fid": fid, **{k: float(np.concatenate(v).mean()) for k, v in metrics.items()}}
-        rows.append({"model": name, "method": method, "T": None if method == "GZS-Net" else n_steps, "x_T": mode,
-                     **ours, "n_samples": n_groups, "seed": seed,
-                     "feature_net": f"{inception.feature_net}; {lpips.feature_net}"})
+        rows += partial.add(name, [{"model": name, "method": method, "T": None if method == "GZS-Net" else n_steps,
+                                    "x_T": mode, **ours, "n_samples": n_groups, "seed": seed,
+                                    "feature_net": f"{inception.feature_net}; {lpips.feature_net}"}])
         log.info("%s: %s", name, {k: round(v, 4) for k, v in ours.items()})
-    return write_numbers(rows, out_csv)
+    return partial.finish(rows)

@@ -1,0 +1,96 @@
+"""Long evaluations resume: a killed Diff-AE Table 2 run restarts at the next cell and ends with the table of
+an uninterrupted run; partial rows of other weights are discarded."""
+import logging
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from diffae.data.prepared import save_prepared
+from diffae.data.splits import split_indices, write_split
+from diffae.eval.partial import PartialRows
+from diffae.eval.tables import diffae_table2 as table
+from diffae.nets import registry
+from diffae.train.checkpoint import save_final
+
+
+def _artifacts(tmp_path, seed=0):
+    """Untrained Diff-AE and DDIM artifacts (8 px): evaluation only needs weights that load."""
+    unet = registry.net_spec("UNet", image_size=8, cond_dim=6, base_channels=4, channel_mult=[1, 2],
+                             num_res_blocks=1, attn_resolutions=[], dropout=0.0, num_heads=1, embed_channels=8,
+                             z_shift=False)
+    specs = {"diffae": {"encoder": registry.net_spec("encoder", kind="halfunet", image_size=8, base_channels=4,
+                                                     channel_mult=[1, 2], num_res_blocks=1, attn_resolutions=[],
+                                                     z_dim=6),
+                        "unet": unet},
+             "ddim": {"unet": {**unet, "kwargs": {**unet["kwargs"], "cond_dim": None}}}}
+    torch.manual_seed(seed)
+    paths = {}
+    for kind, nets_specs in specs.items():
+        weights = {k: registry.build(v).state_dict() for k, v in nets_specs.items()}
+        meta = {"kind": kind, "nets": nets_specs, "diffusion": {"T": 50, "beta_schedule": "linear"}}
+        paths[kind] = tmp_path / f"{kind}{seed}.pt"
+        save_final(paths[kind], weights, meta, step=1, ema=False, config={})
+    return paths
+
+
+@pytest.fixture
+def inputs(tmp_path):
+    rng = np.random.default_rng(0)
+    save_prepared(tmp_path / "p", rng.integers(0, 256, (12, 8, 8, 3), dtype=np.uint8),
+                  pd.DataFrame({"a": np.arange(12) % 2}), {"attributes": ["a"], "source": "standin", "image_size": 8})
+    write_split(tmp_path / "split.csv", split_indices(12, 0.5, seed=0))
+    return tmp_path
+
+
+def _table(inputs, out, models):
+    return table.diffae_table2(models["diffae"], models["ddim"], inputs / "p", inputs / "split.csv", out,
+                               step_counts=[2, 3], n_images=4, batch_size=4, seed=0, clip_x0=True, weights_dir=None,
+                               allow_random=True, device="cpu")
+
+
+def test_a_killed_evaluation_resumes_at_the_next_cell(inputs, monkeypatch, caplog):
+    models = _artifacts(inputs)
+    whole = _table(inputs, inputs / "whole.csv", models)
+    calls, real = [], table.mean_metrics
+
+    def dies_at_the_fourth(*args, **kwargs):
+        calls.append(kwargs["n_steps"])
+        if len(calls) == 4:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(table, "mean_metrics", dies_at_the_fourth)
+    out = inputs / "t.csv"
+    with pytest.raises(KeyboardInterrupt):
+        _table(inputs, out, models)
+    assert not out.exists() and (inputs / "t.csv.partial.json").is_file()
+    calls.clear()
+    caplog.set_level(logging.INFO, logger="diffae.eval.partial")
+    resumed = _table(inputs, out, models)
+    assert len(calls) == 6 - 3 and "3 unit(s) already computed" in caplog.text
+    pd.testing.assert_frame_equal(resumed, whole)
+    assert pd.read_csv(out).equals(pd.read_csv(inputs / "whole.csv"))
+    assert not (inputs / "t.csv.partial.json").exists()
+
+
+def test_partial_rows_of_other_weights_are_discarded(inputs, caplog):
+    out = inputs / "t.csv"
+    PartialRows(out, {"w": 1}).add("cell", [{"x": 1.0}])
+    assert "cell" in PartialRows(out, {"w": 1})
+    caplog.set_level(logging.WARNING, logger="diffae.eval.partial")
+    assert "cell" not in PartialRows(out, {"w": 2})
+    assert "other weights" in caplog.text
+    (inputs / "t.csv.partial.json").write_text("{torn")
+    assert "cell" not in PartialRows(out, {"w": 1})  # a torn file is ignored, not an error
+
+
+def test_codec_digest_follows_the_weights(inputs):
+    from diffae.eval.codecs import codec_digest, load_codec
+
+    a, b = _artifacts(inputs, seed=0), _artifacts(inputs, seed=1)
+    da = codec_digest(load_codec("Diff-AE", a["diffae"], clip_x0=True))
+    assert da == codec_digest(load_codec("Diff-AE", a["diffae"], clip_x0=True))
+    assert da != codec_digest(load_codec("Diff-AE", b["diffae"], clip_x0=True))
+    assert da != codec_digest(load_codec("Diff-AE", a["diffae"], clip_x0=False))
