@@ -151,3 +151,18 @@ def test_dvc_repro_and_params_tracking(smoke_clone, tool_env):
     status = _run(["dvc", "status", "--with-deps", "table2"], smoke_clone, tool_env)
     assert "train_gae:" in status and "losses.gae" in status
     assert "train_diffae:" not in status and "train_ddim:" not in status
+
+
+def test_another_split_retrains_from_scratch_not_from_the_old_checkpoint(smoke_clone, tool_env):
+    """Changing the split seed reruns the split and Diff-AE training; the old last.pt (not an output of any
+    rule) belongs to other data, so training starts fresh and keeps it in checkpoints/stale/."""
+    models = smoke_clone / "data/models/diffae"
+    before = (models / "final.pt").read_bytes()
+    original = _edit(smoke_clone, "data.ilab.split.seed", lambda v: v + 1)
+    try:
+        out = _run(["snakemake", "--cores", "2", "data/models/diffae/final.pt"], smoke_clone, tool_env)
+    finally:
+        (smoke_clone / "params.yaml").write_text(original)
+    assert "belongs to another run: the training data differ" in out and "starting fresh" in out, out[-3000:]
+    assert len(list((models / "checkpoints" / "stale").glob("last-*.pt"))) == 1
+    assert (models / "final.pt").read_bytes() != before

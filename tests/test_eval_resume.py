@@ -94,3 +94,36 @@ def test_codec_digest_follows_the_weights(inputs):
     assert da == codec_digest(load_codec("Diff-AE", a["diffae"], clip_x0=True))
     assert da != codec_digest(load_codec("Diff-AE", b["diffae"], clip_x0=True))
     assert da != codec_digest(load_codec("Diff-AE", a["diffae"], clip_x0=False))
+
+
+def test_ppl_numbers_run_and_resume_per_method(inputs, monkeypatch):
+    from diffae.eval.codecs import load_codec
+    from diffae.eval.tables import diffusegae_ppl as ppl
+
+    models = _artifacts(inputs)
+    codec = load_codec("Diff-AE", models["diffae"], clip_x0=True)
+    codecs = {"DiffuseGAE": codec, "Diff-AE": codec}  # any codec: the table only walks each method's paths
+    kwargs = dict(step_counts=[2, 3], n_pairs=3, eps=1e-2, batch_size=3, seed=0, weights_dir=None,
+                  allow_random=True, device="cpu")
+    whole = ppl.ppl_numbers(codecs, inputs / "p", inputs / "split.csv", inputs / "whole.csv", **kwargs)
+    assert list(whole["method"]) == ["DiffuseGAE"] * 2 + ["Diff-AE"] * 2 and (whole["ppl"] >= 0).all()
+    pd.testing.assert_frame_equal(whole[whole.method == "DiffuseGAE"][["T", "ppl"]].reset_index(drop=True),
+                                  whole[whole.method == "Diff-AE"][["T", "ppl"]].reset_index(drop=True))
+    from diffae.eval import editing
+
+    calls, real = [], editing.ppl_curve
+
+    def dies_on_the_second(*args, **kw):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(*args, **kw)
+
+    monkeypatch.setattr(editing, "ppl_curve", dies_on_the_second)
+    with pytest.raises(KeyboardInterrupt):
+        ppl.ppl_numbers(codecs, inputs / "p", inputs / "split.csv", inputs / "t.csv", **kwargs)
+    calls.clear()
+    monkeypatch.setattr(editing, "ppl_curve", lambda *a, **k: (calls.append(1), real(*a, **k))[1])
+    resumed = ppl.ppl_numbers(codecs, inputs / "p", inputs / "split.csv", inputs / "t.csv", **kwargs)
+    assert len(calls) == 1
+    pd.testing.assert_frame_equal(resumed, whole)

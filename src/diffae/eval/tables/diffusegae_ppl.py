@@ -31,7 +31,7 @@ def ppl_numbers(codecs: Mapping[str, object], prepared: str | Path, split_csv: s
     from diffae.data.splits import held_out_images
     from diffae.eval.metrics import LPIPSMetric
 
-    lpips_vgg = LPIPSMetric("vgg", weights_dir=weights_dir, allow_random=allow_random, seed=seed).to(device)
+    lpips_vgg = LPIPSMetric("vgg", weights_dir=weights_dir, allow_random=allow_random, seed=seed, device=device)
     images = held_out_images(prepared, split_csv, n=max(2 * n_pairs, 4), seed=seed).to(device)
     partial = PartialRows(out_csv, {"codecs": {m: codec_digest(codecs[m]) for m in METHODS},
                                     "images": arrays_digest([images]), "step_counts": list(step_counts),
