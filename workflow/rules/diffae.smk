@@ -17,7 +17,6 @@ rule train_diffae:
         split=f"{ILAB}/split.csv",
     output:
         f"{MODELS}/diffae/final.pt",
-    threads: max(1, workflow.cores // 2)  # Snakemake exports OMP_NUM_THREADS={threads}; torch follows it
     resources:
         gpu=1,
     params:
@@ -37,7 +36,6 @@ rule train_ddim:
         split=f"{ILAB}/split.csv",
     output:
         f"{MODELS}/ddim/final.pt",
-    threads: max(1, workflow.cores // 2)  # Snakemake exports OMP_NUM_THREADS={threads}; torch follows it
     resources:
         gpu=1,
     params:
