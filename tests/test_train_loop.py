@@ -162,10 +162,10 @@ def test_crash_while_saving_keeps_previous_checkpoint(tmp_path, monkeypatch):
     real_save = torch.save
     calls = []
 
-    def flaky_save(obj, f, *a, **kw):
-        calls.append(f)
+    def flaky_save(obj, f, *a, **kw):  # f: the open temporary file
+        calls.append(f.name)
         if len(calls) == 2:  # the second checkpoint: write half a file, then fail
-            Path(f).write_bytes(b"partial")
+            f.write(b"partial")
             raise OSError("disk full")
         return real_save(obj, f, *a, **kw)
 
