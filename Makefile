@@ -9,7 +9,7 @@ export PATH := $(abspath $(VENV))/bin:$(PATH)
 CORES ?= all
 PYTEST_ARGS ?=
 
-.PHONY: setup reproduce test test-fast lint touch dvc-record clean-outputs benchmark fetch-weights
+.PHONY: setup reproduce report test test-fast lint touch dvc-record clean-outputs benchmark fetch-weights
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
@@ -22,11 +22,18 @@ setup: $(STAMP)
 
 reproduce: setup
 	snakemake --cores $(CORES) --profile workflow/profiles/local
+	snakemake --report reports/report.html
 
-# Lint gates: ruff (pyflakes + complexity) on the package, tests and benchmarks; snakefmt on the workflow.
+# One HTML page with every table (ours beside the paper's), figure with its caption, the claims and provenance.
+report: setup
+	snakemake --report reports/report.html
+
+# Lint gates: ruff (pyflakes + complexity) on the package, tests and benchmarks; snakefmt and Snakemake's
+# own linter on the workflow.
 lint: setup
 	$(PY) -m ruff check src tests benchmarks
 	$(VENV)/bin/snakefmt --check workflow
+	snakemake --lint
 
 test: setup lint
 	$(PY) -m pytest $(PYTEST_ARGS)
@@ -49,5 +56,5 @@ fetch-weights: setup
 	diffae fetch-weights --dir $(or $(DIR),metric-weights)
 
 clean-outputs:
-	rm -rf data/raw data/prepared data/models data/latents data/eval reports/*.csv reports/*.md reports/figures \
-		reports/diffae reports/diffsiam results
+	rm -rf data/raw data/prepared data/models data/latents data/eval reports/*.csv reports/*.md reports/*.json \
+		reports/*.html reports/figures reports/diffae reports/diffsiam logs benchmarks results

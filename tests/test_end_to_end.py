@@ -154,8 +154,50 @@ def test_dvc_repro_and_params_tracking(smoke_clone, tool_env):
     assert "train_diffae:" not in status and "train_ddim:" not in status
 
 
+def test_dvc_remote_round_trip_to_a_fresh_clone(smoke_clone, tool_env, tmp_path):
+    """`dvc push` the run to a (local directory) remote, clone the repository afresh, `dvc pull`, `make touch`:
+    both tools then have nothing to do."""
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t"]
+    _git_init(smoke_clone, tool_env)
+    _run(["dvc", "commit", "--force", "--quiet"], smoke_clone, tool_env)
+    remote = tmp_path / "remote"
+    _run(["dvc", "remote", "add", "--force", "--default", "store", str(remote)], smoke_clone, tool_env)
+    _run(["dvc", "push", "--quiet"], smoke_clone, tool_env)
+    _run(git + ["add", "-A"], smoke_clone, tool_env)
+    _run(git + ["commit", "-q", "-m", "smoke run"], smoke_clone, tool_env)
+    fresh = tmp_path / "fresh"
+    _run(git + ["clone", "-q", str(smoke_clone), str(fresh)], tmp_path, tool_env)
+    assert not (fresh / "data/models/diffae/final.pt").exists()
+    _run(["dvc", "pull", "--quiet"], fresh, tool_env)
+    assert (fresh / "data/models/diffae/final.pt").read_bytes() == (smoke_clone / "data/models/diffae/final.pt"
+                                                                    ).read_bytes()
+    _run(["snakemake", "--cores", "1", "--touch"], fresh, tool_env)  # what `make touch` runs
+    assert "Nothing to be done" in _run(["snakemake", "-n"], fresh, tool_env)
+    assert "Data and pipelines are up to date" in _run(["dvc", "status"], fresh, tool_env)
+
+
+def test_one_html_report_holds_every_table_figure_and_caption(smoke_clone, tool_env):
+    out = _run(["snakemake", "--report", "reports/report.html"], smoke_clone, tool_env)
+    html = (smoke_clone / "reports/report.html").read_text(errors="replace")
+    assert len(html) > 10_000, out[-2000:]
+    for entry in ("table1.csv", "table2.csv", "claims.csv", "fig2_tsne_diffae.png", "fig5_tsne_zsem_zdis.png",
+                  "fig6_replacement.png", "fig9_single_attribute.png", "fig10_ppl.png", "ilab_groups.png"):
+        assert entry in html, entry
+    for caption in ("linear-probe accuracy", "GROUP(C, s) examples", "perceptual path length", "Diff-AE Table 2"):
+        assert caption in html, caption
+
+
+def test_logs_benchmarks_and_metrics_of_the_run(smoke_clone):
+    for rule in ("train_diffae", "eval_table2", "claims"):
+        assert "done in" in (smoke_clone / f"logs/{rule}.log").read_text(), rule
+        bench = pd.read_csv(smoke_clone / f"benchmarks/{rule}.tsv", sep="\t")
+        assert {"s", "max_rss"} <= set(bench.columns) and bench["s"].iloc[0] > 0, rule
+    summary = yaml.safe_load((smoke_clone / "reports/metrics.json").read_text())
+    assert set(summary) == {"diffusegae", "diffae", "claims"} and summary["claims"]["total"] > 5
+
+
 def test_another_split_retrains_from_scratch_not_from_the_old_checkpoint(smoke_clone, tool_env):
-    """Changing the split seed reruns the split and Diff-AE training; the old last.pt (not an output of any
+    """Last in this module: it leaves the clone trained on another split. Changing the split seed reruns the split and Diff-AE training; the old last.pt (not an output of any
     rule) belongs to other data, so training starts fresh and keeps it in checkpoints/stale/."""
     models = smoke_clone / "data/models/diffae"
     before = (models / "final.pt").read_bytes()
@@ -167,3 +209,4 @@ def test_another_split_retrains_from_scratch_not_from_the_old_checkpoint(smoke_c
     assert "belongs to another run: the training data differ" in out and "starting fresh" in out, out[-3000:]
     assert len(list((models / "checkpoints" / "stale").glob("last-*.pt"))) == 1
     assert (models / "final.pt").read_bytes() != before
+

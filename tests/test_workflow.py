@@ -68,7 +68,8 @@ def command_of(shell):
 
 
 def normalise_cmd(cmd):
-    return shlex.split(" ".join(cmd.split()))
+    """The words of a command without the rule's log redirection (`2>&1 | tee <log>`)."""
+    return shlex.split(re.sub(r"\s+2>&1\s*\|\s*tee\s+\S+\s*$", "", " ".join(cmd.split())))
 
 
 def test_snakefile_and_dvc_yaml_agree(repo, tool_env):
@@ -79,7 +80,8 @@ def test_snakefile_and_dvc_yaml_agree(repo, tool_env):
     for name, job in rules.items():
         stage = stages[name]
         assert normalise_cmd(stage["cmd"]) == normalise_cmd(job["shell"]), f"{name}: commands differ"
-        outs = {o if isinstance(o, str) else next(iter(o)) for o in stage.get("outs", [])}
+        outs = {o if isinstance(o, str) else next(iter(o))
+                for o in stage.get("outs", []) + stage.get("metrics", []) + stage.get("plots", [])}
         assert outs == set(job["output"]), f"{name}: outs {outs} != outputs {job['output']}"
         deps = set(stage.get("deps", []))
         assert set(job["input"]) <= deps, f"{name}: inputs {set(job['input']) - deps} missing from dvc deps"
@@ -249,3 +251,12 @@ def test_a_knob_edit_reruns_exactly_the_rules_whose_command_reads_it(repo, tool_
     trained = {name for name in jobs if name.startswith("train_") or name == "finetune"}
     assert readers_of["seed"] == trained | {"eval_table1"}
     assert readers_of["diffusion.T_eval"] == {"eval_table2", "eval_editing"}  # no training rule, no latents
+
+
+def test_snakemakes_own_utilities_work_without_cores(repo, tool_env, tmp_path):
+    """--unlock (the recovery after a kill), --dag, --summary, --list-changes and --lint need no --cores."""
+    clone = _clone(repo, tmp_path)
+    for args in (["--unlock"], ["--dag"], ["--summary"], ["--list-changes", "params"], ["--lint"]):
+        res = _run(["snakemake", *args], clone, tool_env)
+        assert res.returncode == 0, args
+    assert "digraph" in _run(["snakemake", "--dag"], clone, tool_env).stdout

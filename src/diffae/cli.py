@@ -11,6 +11,7 @@ import importlib
 import logging
 import os
 import sys
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -65,11 +66,13 @@ def _value(source: Source, params: ParamsView, flags: dict[str, Any]) -> Any:
 
 def run_command(command: Command, params: Any, flags: dict[str, Any]) -> Any:
     """Call the command's target with keyword arguments filled from a view of `params` limited to its reads."""
+    t0 = time.perf_counter()
     view = ParamsView(params, command.reads, command.name)
     kwargs = {name: _value(source, view, flags) for name, source in command.kwargs.items()}
     result = resolve_target(command.target)(**kwargs)
     if command.done:
         log.info(command.done.format(result=result, **flags))
+    log.info("done in %.1f s", time.perf_counter() - t0)
     return result
 
 

@@ -257,6 +257,13 @@ TABLE: tuple[Command, ...] = (
         kwargs={"table1_csv": flag("table1"), "table2_csv": flag("table2"),
                 "diffae_table2_csv": flag("diffae-table2"), "ppl_csv": flag("ppl"), "out_csv": flag("out"),
                 "out_md": flag("md")}),
+    Command(
+        name="metrics", help="the headline numbers of every table as one JSON (dvc metrics show/diff)",
+        target="diffae.report.metrics_summary:metrics_summary",
+        inputs=("table1", "table2", "diffae-table2", "ppl", "claims"), outputs=("out",),
+        kwargs={"table1_csv": flag("table1"), "table2_csv": flag("table2"),
+                "diffae_table2_csv": flag("diffae-table2"), "ppl_csv": flag("ppl"), "claims_csv": flag("claims"),
+                "out_json": flag("out")}),
     # ---------------------------------------------------------------- utilities
     Command(
         name="fetch-weights", help="download the FID/LPIPS metric weights (on a machine with internet access)",

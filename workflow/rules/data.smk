@@ -17,21 +17,33 @@ if uses_celeba():
 rule standin_ilab:
     output:
         directory(f"{DATA}/raw/ilab_standin"),
+    log:
+        f"{LOGS}/standin_ilab.log",
+    benchmark:
+        f"{BENCH}/standin_ilab.tsv"
+    conda:
+        "../envs/diffae.yaml"
     params:
         cfg=PARAMS,
         tracked=tracked("standin-ilab"),
     shell:
-        "diffae standin-ilab --params {params.cfg} --out {output}"
+        f"diffae standin-ilab --params {{params.cfg}} --out {{output}} 2>&1 | tee {{log}}"
 
 
 rule standin_celeba:
     output:
         directory(f"{DATA}/raw/celeba_standin"),
+    log:
+        f"{LOGS}/standin_celeba.log",
+    benchmark:
+        f"{BENCH}/standin_celeba.tsv"
+    conda:
+        "../envs/diffae.yaml"
     params:
         cfg=PARAMS,
         tracked=tracked("standin-celeba"),
     shell:
-        "diffae standin-celeba --params {params.cfg} --out {output}"
+        f"diffae standin-celeba --params {{params.cfg}} --out {{output}} 2>&1 | tee {{log}}"
 
 
 rule prepare_ilab:
@@ -39,14 +51,18 @@ rule prepare_ilab:
         raw_input("ilab"),
     output:
         expand("{d}/{f}", d=ILAB, f=PREPARED_FILES),
+    log:
+        f"{LOGS}/prepare_ilab.log",
+    benchmark:
+        f"{BENCH}/prepare_ilab.tsv"
+    conda:
+        "../envs/diffae.yaml"
     params:
         cfg=PARAMS,
         tracked=tracked("prepare-ilab"),
     shell:
-        "diffae prepare-ilab --params {params.cfg} --standin "
-        + DATA
-        + "/raw/ilab_standin --out "
-        + ILAB
+        f"diffae prepare-ilab --params {{params.cfg}} --standin {DATA}/raw/ilab_standin --out {ILAB} 2>&1 "
+        f"| tee {{log}}"
 
 
 rule prepare_celeba:
@@ -54,14 +70,18 @@ rule prepare_celeba:
         raw_input("celeba"),
     output:
         expand("{d}/{f}", d=CELEBA, f=PREPARED_FILES),
+    log:
+        f"{LOGS}/prepare_celeba.log",
+    benchmark:
+        f"{BENCH}/prepare_celeba.tsv"
+    conda:
+        "../envs/diffae.yaml"
     params:
         cfg=PARAMS,
         tracked=tracked("prepare-celeba"),
     shell:
-        "diffae prepare-celeba --params {params.cfg} --standin "
-        + DATA
-        + "/raw/celeba_standin --out "
-        + CELEBA
+        f"diffae prepare-celeba --params {{params.cfg}} --standin {DATA}/raw/celeba_standin --out {CELEBA} "
+        f"2>&1 | tee {{log}}"
 
 
 rule split_ilab:
@@ -69,11 +89,17 @@ rule split_ilab:
         f"{ILAB}/labels.csv",
     output:
         f"{ILAB}/split.csv",
+    log:
+        f"{LOGS}/split_ilab.log",
+    benchmark:
+        f"{BENCH}/split_ilab.tsv"
+    conda:
+        "../envs/diffae.yaml"
     params:
         cfg=PARAMS,
         tracked=tracked("split-ilab"),
     shell:
-        "diffae split-ilab --params {params.cfg} --prepared " + ILAB + " --out {output}"
+        f"diffae split-ilab --params {{params.cfg}} --prepared {ILAB} --out {{output}} 2>&1 | tee {{log}}"
 
 
 rule groups_ilab:
@@ -83,13 +109,18 @@ rule groups_ilab:
     output:
         train=f"{ILAB}/groups_train.csv",
         test=f"{ILAB}/groups_test.csv",
+    log:
+        f"{LOGS}/groups_ilab.log",
+    benchmark:
+        f"{BENCH}/groups_ilab.tsv"
+    conda:
+        "../envs/diffae.yaml"
     params:
         cfg=PARAMS,
         tracked=tracked("groups-ilab"),
     shell:
-        "diffae groups-ilab --params {params.cfg} --prepared "
-        + ILAB
-        + " --split {input.split} --train-out {output.train} --test-out {output.test}"
+        f"diffae groups-ilab --params {{params.cfg}} --prepared {ILAB} --split {{input.split}} --train-out "
+        f"{{output.train}} --test-out {{output.test}} 2>&1 | tee {{log}}"
 
 
 rule figure_groups:
@@ -97,11 +128,20 @@ rule figure_groups:
         images=f"{ILAB}/images.npy",
         groups=f"{ILAB}/groups_train.csv",
     output:
-        f"{REPORTS}/figures/ilab_groups.png",
+        report(
+            f"{REPORTS}/figures/ilab_groups.png",
+            caption="../report/groups.rst",
+            category="Data",
+        ),
+    log:
+        f"{LOGS}/figure_groups.log",
+    benchmark:
+        f"{BENCH}/figure_groups.tsv"
+    conda:
+        "../envs/diffae.yaml"
     params:
         cfg=PARAMS,
         tracked=tracked("figure-groups"),
     shell:
-        "diffae figure-groups --params {params.cfg} --prepared "
-        + ILAB
-        + " --groups {input.groups} --out {output}"
+        f"diffae figure-groups --params {{params.cfg}} --prepared {ILAB} --groups {{input.groups}} --out "
+        f"{{output}} 2>&1 | tee {{log}}"

@@ -17,17 +17,20 @@ rule train_diffae:
         split=f"{ILAB}/split.csv",
     output:
         f"{MODELS}/diffae/final.pt",
+    log:
+        f"{LOGS}/train_diffae.log",
+    benchmark:
+        f"{BENCH}/train_diffae.tsv"
+    conda:
+        "../envs/diffae.yaml"
     resources:
         gpu=1,
     params:
         cfg=PARAMS,
         tracked=tracked("train-diffae"),
     shell:
-        "diffae train-diffae --params {params.cfg} --prepared "
-        + ILAB
-        + " --split {input.split} --out "
-        + MODELS
-        + "/diffae"
+        f"diffae train-diffae --params {{params.cfg}} --prepared {ILAB} --split {{input.split}} --out "
+        f"{MODELS}/diffae 2>&1 | tee {{log}}"
 
 
 rule train_ddim:
@@ -36,17 +39,20 @@ rule train_ddim:
         split=f"{ILAB}/split.csv",
     output:
         f"{MODELS}/ddim/final.pt",
+    log:
+        f"{LOGS}/train_ddim.log",
+    benchmark:
+        f"{BENCH}/train_ddim.tsv"
+    conda:
+        "../envs/diffae.yaml"
     resources:
         gpu=1,
     params:
         cfg=PARAMS,
         tracked=tracked("train-ddim"),
     shell:
-        "diffae train-ddim --params {params.cfg} --prepared "
-        + ILAB
-        + " --split {input.split} --out "
-        + MODELS
-        + "/ddim"
+        f"diffae train-ddim --params {{params.cfg}} --prepared {ILAB} --split {{input.split}} --out "
+        f"{MODELS}/ddim 2>&1 | tee {{log}}"
 
 
 rule encode_diffae:
@@ -56,13 +62,18 @@ rule encode_diffae:
         split=f"{ILAB}/split.csv",
     output:
         f"{LATENTS}/diffae_ilab.npz",
+    log:
+        f"{LOGS}/encode_diffae.log",
+    benchmark:
+        f"{BENCH}/encode_diffae.tsv"
+    conda:
+        "../envs/diffae.yaml"
     params:
         cfg=PARAMS,
         tracked=tracked("encode"),
     shell:
-        "diffae encode --params {params.cfg} --model {input.model} --prepared "
-        + ILAB
-        + " --split {input.split} --out {output}"
+        f"diffae encode --params {{params.cfg}} --model {{input.model}} --prepared {ILAB} --split "
+        f"{{input.split}} --out {{output}} 2>&1 | tee {{log}}"
 
 
 rule train_latent_ddim:
@@ -70,13 +81,18 @@ rule train_latent_ddim:
         f"{LATENTS}/diffae_ilab.npz",
     output:
         f"{MODELS}/latent_ddim/final.pt",
+    log:
+        f"{LOGS}/train_latent_ddim.log",
+    benchmark:
+        f"{BENCH}/train_latent_ddim.tsv"
+    conda:
+        "../envs/diffae.yaml"
     params:
         cfg=PARAMS,
         tracked=tracked("train-latent-ddim"),
     shell:
-        "diffae train-latent-ddim --params {params.cfg} --latents {input} --out "
-        + MODELS
-        + "/latent_ddim"
+        f"diffae train-latent-ddim --params {{params.cfg}} --latents {{input}} --out {MODELS}/latent_ddim "
+        f"2>&1 | tee {{log}}"
 
 
 rule eval_diffae_table2:
@@ -87,22 +103,38 @@ rule eval_diffae_table2:
         split=f"{ILAB}/split.csv",
     output:
         f"{EVAL}/diffae_table2.csv",
+    log:
+        f"{LOGS}/eval_diffae_table2.log",
+    benchmark:
+        f"{BENCH}/eval_diffae_table2.tsv"
+    conda:
+        "../envs/diffae.yaml"
     params:
         cfg=PARAMS,
         tracked=tracked("eval-diffae-table2"),
     shell:
-        "diffae eval-diffae-table2 --params {params.cfg} --diffae {input.diffae} --ddim {input.ddim} --prepared "
-        + ILAB
-        + " --split {input.split} --out {output}"
+        f"diffae eval-diffae-table2 --params {{params.cfg}} --diffae {{input.diffae}} --ddim "
+        f"{{input.ddim}} --prepared {ILAB} --split {{input.split}} --out {{output}} 2>&1 | tee {{log}}"
 
 
 rule table_diffae_recon:
     input:
         f"{EVAL}/diffae_table2.csv",
     output:
-        f"{REPORTS}/diffae/table2.csv",
+        report(
+            f"{REPORTS}/diffae/table2.csv",
+            caption="../report/diffae_table2.rst",
+            category="Diff-AE",
+        ),
+    log:
+        f"{LOGS}/table_diffae_recon.log",
+    benchmark:
+        f"{BENCH}/table_diffae_recon.tsv"
+    conda:
+        "../envs/diffae.yaml"
     params:
         cfg=PARAMS,
         tracked=tracked("table-diffae-recon"),
     shell:
-        "diffae table-diffae-recon --params {params.cfg} --numbers {input} --out {output}"
+        f"diffae table-diffae-recon --params {{params.cfg}} --numbers {{input}} --out {{output}} 2>&1 | "
+        f"tee {{log}}"

@@ -9,6 +9,7 @@ DIFFUSEGAE_TARGETS = [
     f"{REPORTS}/table1.csv",
     f"{REPORTS}/table2.csv",
     f"{REPORTS}/claims.csv",
+    f"{REPORTS}/metrics.json",
     f"{FIG}/fig2_tsne_diffae.png",
     f"{FIG}/fig6_replacement.png",
     f"{FIG}/fig10_ppl.png",
@@ -22,15 +23,18 @@ rule train_gae:
         groups=GROUPS_TRAIN,
     output:
         f"{MODELS}/gae/final.pt",
+    log:
+        f"{LOGS}/train_gae.log",
+    benchmark:
+        f"{BENCH}/train_gae.tsv"
+    conda:
+        "../envs/diffae.yaml"
     params:
         cfg=PARAMS,
         tracked=tracked("train-gae"),
     shell:
-        "diffae train-gae --params {params.cfg} --latents {input.latents} --prepared "
-        + ILAB
-        + " --groups {input.groups} --out "
-        + MODELS
-        + "/gae"
+        f"diffae train-gae --params {{params.cfg}} --latents {{input.latents}} --prepared {ILAB} --groups "
+        f"{{input.groups}} --out {MODELS}/gae 2>&1 | tee {{log}}"
 
 
 rule finetune:
@@ -41,17 +45,20 @@ rule finetune:
         groups=GROUPS_TRAIN,
     output:
         f"{MODELS}/diffusegae/final.pt",
+    log:
+        f"{LOGS}/finetune.log",
+    benchmark:
+        f"{BENCH}/finetune.tsv"
+    conda:
+        "../envs/diffae.yaml"
     resources:
         gpu=1,
     params:
         cfg=PARAMS,
         tracked=tracked("finetune"),
     shell:
-        "diffae finetune --params {params.cfg} --diffae {input.diffae} --gae {input.gae} --prepared "
-        + ILAB
-        + " --groups {input.groups} --out "
-        + MODELS
-        + "/diffusegae"
+        f"diffae finetune --params {{params.cfg}} --diffae {{input.diffae}} --gae {{input.gae}} --prepared "
+        f"{ILAB} --groups {{input.groups}} --out {MODELS}/diffusegae 2>&1 | tee {{log}}"
 
 
 rule train_gzsnet:
@@ -60,17 +67,20 @@ rule train_gzsnet:
         groups=GROUPS_TRAIN,
     output:
         f"{MODELS}/gzsnet/final.pt",
+    log:
+        f"{LOGS}/train_gzsnet.log",
+    benchmark:
+        f"{BENCH}/train_gzsnet.tsv"
+    conda:
+        "../envs/diffae.yaml"
     resources:
         gpu=1,
     params:
         cfg=PARAMS,
         tracked=tracked("train-gzsnet"),
     shell:
-        "diffae train-gzsnet --params {params.cfg} --prepared "
-        + ILAB
-        + " --groups {input.groups} --out "
-        + MODELS
-        + "/gzsnet"
+        f"diffae train-gzsnet --params {{params.cfg}} --prepared {ILAB} --groups {{input.groups}} --out "
+        f"{MODELS}/gzsnet 2>&1 | tee {{log}}"
 
 
 rule train_aeds:
@@ -79,17 +89,20 @@ rule train_aeds:
         split=f"{ILAB}/split.csv",
     output:
         f"{MODELS}/aeds/final.pt",
+    log:
+        f"{LOGS}/train_aeds.log",
+    benchmark:
+        f"{BENCH}/train_aeds.tsv"
+    conda:
+        "../envs/diffae.yaml"
     resources:
         gpu=1,
     params:
         cfg=PARAMS,
         tracked=tracked("train-aeds"),
     shell:
-        "diffae train-aeds --params {params.cfg} --prepared "
-        + ILAB
-        + " --split {input.split} --out "
-        + MODELS
-        + "/aeds"
+        f"diffae train-aeds --params {{params.cfg}} --prepared {ILAB} --split {{input.split}} --out "
+        f"{MODELS}/aeds 2>&1 | tee {{log}}"
 
 
 rule encode_diffusegae:
@@ -98,13 +111,18 @@ rule encode_diffusegae:
         split=f"{ILAB}/split.csv",
     output:
         f"{LATENTS}/diffusegae_ilab.npz",
+    log:
+        f"{LOGS}/encode_diffusegae.log",
+    benchmark:
+        f"{BENCH}/encode_diffusegae.tsv"
+    conda:
+        "../envs/diffae.yaml"
     params:
         cfg=PARAMS,
         tracked=tracked("encode-method"),
     shell:
-        "diffae encode-method --params {params.cfg} --method diffusegae --model {input.model} --prepared "
-        + ILAB
-        + " --split {input.split} --out {output}"
+        f"diffae encode-method --params {{params.cfg}} --method diffusegae --model {{input.model}} "
+        f"--prepared {ILAB} --split {{input.split}} --out {{output}} 2>&1 | tee {{log}}"
 
 
 rule encode_gzsnet:
@@ -113,13 +131,18 @@ rule encode_gzsnet:
         split=f"{ILAB}/split.csv",
     output:
         f"{LATENTS}/gzsnet_ilab.npz",
+    log:
+        f"{LOGS}/encode_gzsnet.log",
+    benchmark:
+        f"{BENCH}/encode_gzsnet.tsv"
+    conda:
+        "../envs/diffae.yaml"
     params:
         cfg=PARAMS,
         tracked=tracked("encode-method"),
     shell:
-        "diffae encode-method --params {params.cfg} --method gzsnet --model {input.model} --prepared "
-        + ILAB
-        + " --split {input.split} --out {output}"
+        f"diffae encode-method --params {{params.cfg}} --method gzsnet --model {{input.model}} --prepared "
+        f"{ILAB} --split {{input.split}} --out {{output}} 2>&1 | tee {{log}}"
 
 
 rule encode_aeds:
@@ -128,13 +151,18 @@ rule encode_aeds:
         split=f"{ILAB}/split.csv",
     output:
         f"{LATENTS}/aeds_ilab.npz",
+    log:
+        f"{LOGS}/encode_aeds.log",
+    benchmark:
+        f"{BENCH}/encode_aeds.tsv"
+    conda:
+        "../envs/diffae.yaml"
     params:
         cfg=PARAMS,
         tracked=tracked("encode-method"),
     shell:
-        "diffae encode-method --params {params.cfg} --method aeds --model {input.model} --prepared "
-        + ILAB
-        + " --split {input.split} --out {output}"
+        f"diffae encode-method --params {{params.cfg}} --method aeds --model {{input.model}} --prepared "
+        f"{ILAB} --split {{input.split}} --out {{output}} 2>&1 | tee {{log}}"
 
 
 rule eval_table1:
@@ -145,24 +173,41 @@ rule eval_table1:
         aeds=f"{LATENTS}/aeds_ilab.npz",
     output:
         f"{EVAL}/diffusegae_table1.csv",
+    log:
+        f"{LOGS}/eval_table1.log",
+    benchmark:
+        f"{BENCH}/eval_table1.tsv"
+    conda:
+        "../envs/diffae.yaml"
     params:
         cfg=PARAMS,
         tracked=tracked("eval-table1"),
     shell:
-        "diffae eval-table1 --params {params.cfg} --diffusegae {input.diffusegae} --diffae {input.diffae} --gzsnet "
-        "{input.gzsnet} --aeds {input.aeds} --prepared " + ILAB + " --out {output}"
+        f"diffae eval-table1 --params {{params.cfg}} --diffusegae {{input.diffusegae}} --diffae "
+        f"{{input.diffae}} --gzsnet {{input.gzsnet}} --aeds {{input.aeds}} --prepared {ILAB} --out "
+        f"{{output}} 2>&1 | tee {{log}}"
 
 
 rule table1:
     input:
         f"{EVAL}/diffusegae_table1.csv",
     output:
-        f"{REPORTS}/table1.csv",
+        report(
+            f"{REPORTS}/table1.csv",
+            caption="../report/table1.rst",
+            category="DiffuseGAE",
+        ),
+    log:
+        f"{LOGS}/table1.log",
+    benchmark:
+        f"{BENCH}/table1.tsv"
+    conda:
+        "../envs/diffae.yaml"
     params:
         cfg=PARAMS,
         tracked=tracked("table1"),
     shell:
-        "diffae table1 --params {params.cfg} --numbers {input} --out {output}"
+        f"diffae table1 --params {{params.cfg}} --numbers {{input}} --out {{output}} 2>&1 | tee {{log}}"
 
 
 rule eval_table2:
@@ -174,26 +219,41 @@ rule eval_table2:
         groups=GROUPS_TEST,
     output:
         f"{EVAL}/diffusegae_table2.csv",
+    log:
+        f"{LOGS}/eval_table2.log",
+    benchmark:
+        f"{BENCH}/eval_table2.tsv"
+    conda:
+        "../envs/diffae.yaml"
     params:
         cfg=PARAMS,
         tracked=tracked("eval-table2"),
     shell:
-        "diffae eval-table2 --params {params.cfg} --diffusegae {input.diffusegae} --diffae {input.diffae} --gzsnet "
-        "{input.gzsnet} --ddim {input.ddim} --prepared "
-        + ILAB
-        + " --groups {input.groups} --out {output}"
+        f"diffae eval-table2 --params {{params.cfg}} --diffusegae {{input.diffusegae}} --diffae "
+        f"{{input.diffae}} --gzsnet {{input.gzsnet}} --ddim {{input.ddim}} --prepared {ILAB} --groups "
+        f"{{input.groups}} --out {{output}} 2>&1 | tee {{log}}"
 
 
 rule table2:
     input:
         f"{EVAL}/diffusegae_table2.csv",
     output:
-        f"{REPORTS}/table2.csv",
+        report(
+            f"{REPORTS}/table2.csv",
+            caption="../report/table2.rst",
+            category="DiffuseGAE",
+        ),
+    log:
+        f"{LOGS}/table2.log",
+    benchmark:
+        f"{BENCH}/table2.tsv"
+    conda:
+        "../envs/diffae.yaml"
     params:
         cfg=PARAMS,
         tracked=tracked("table2"),
     shell:
-        "diffae table2 --params {params.cfg} --numbers {input} --out {output}"
+        f"diffae table2 --params {{params.cfg}} --numbers {{input}} --out {{output}} 2>&1 | tee {{log}}"
 
 
 rule eval_tsne:
@@ -203,12 +263,19 @@ rule eval_tsne:
     output:
         fig2=f"{EVAL}/tsne_fig2.npz",
         fig5=f"{EVAL}/tsne_fig5.npz",
+    log:
+        f"{LOGS}/eval_tsne.log",
+    benchmark:
+        f"{BENCH}/eval_tsne.tsv"
+    conda:
+        "../envs/diffae.yaml"
     params:
         cfg=PARAMS,
         tracked=tracked("eval-tsne"),
     shell:
-        "diffae eval-tsne --params {params.cfg} --diffusegae {input.diffusegae} --diffae {input.diffae} "
-        "--prepared " + ILAB + " --fig2 {output.fig2} --fig5 {output.fig5}"
+        f"diffae eval-tsne --params {{params.cfg}} --diffusegae {{input.diffusegae}} --diffae "
+        f"{{input.diffae}} --prepared {ILAB} --fig2 {{output.fig2}} --fig5 {{output.fig5}} 2>&1 | tee "
+        f"{{log}}"
 
 
 rule figures_tsne:
@@ -216,14 +283,28 @@ rule figures_tsne:
         fig2=f"{EVAL}/tsne_fig2.npz",
         fig5=f"{EVAL}/tsne_fig5.npz",
     output:
-        fig2=f"{FIG}/fig2_tsne_diffae.png",
-        fig5=f"{FIG}/fig5_tsne_zsem_zdis.png",
+        fig2=report(
+            f"{FIG}/fig2_tsne_diffae.png",
+            caption="../report/fig2.rst",
+            category="DiffuseGAE",
+        ),
+        fig5=report(
+            f"{FIG}/fig5_tsne_zsem_zdis.png",
+            caption="../report/fig5.rst",
+            category="DiffuseGAE",
+        ),
+    log:
+        f"{LOGS}/figures_tsne.log",
+    benchmark:
+        f"{BENCH}/figures_tsne.tsv"
+    conda:
+        "../envs/diffae.yaml"
     params:
         cfg=PARAMS,
         tracked=tracked("figures-tsne"),
     shell:
-        "diffae figures-tsne --params {params.cfg} --fig2-data {input.fig2} --fig5-data {input.fig5} "
-        "--fig2 {output.fig2} --fig5 {output.fig5}"
+        f"diffae figures-tsne --params {{params.cfg}} --fig2-data {{input.fig2}} --fig5-data "
+        f"{{input.fig5}} --fig2 {{output.fig2}} --fig5 {{output.fig5}} 2>&1 | tee {{log}}"
 
 
 rule eval_editing:
@@ -235,31 +316,45 @@ rule eval_editing:
         split=f"{ILAB}/split.csv",
     output:
         [f"{EVAL}/editing/{name}.npz" for name in EDITING_FIGURES],
+    log:
+        f"{LOGS}/eval_editing.log",
+    benchmark:
+        f"{BENCH}/eval_editing.tsv"
+    conda:
+        "../envs/diffae.yaml"
     params:
         cfg=PARAMS,
         tracked=tracked("eval-editing"),
     shell:
-        "diffae eval-editing --params {params.cfg} --diffusegae {input.diffusegae} --diffae {input.diffae} "
-        "--gzsnet {input.gzsnet} --aeds {input.aeds} --prepared "
-        + ILAB
-        + " --split {input.split} --outdir "
-        + EVAL
-        + "/editing"
+        f"diffae eval-editing --params {{params.cfg}} --diffusegae {{input.diffusegae}} --diffae "
+        f"{{input.diffae}} --gzsnet {{input.gzsnet}} --aeds {{input.aeds}} --prepared {ILAB} --split "
+        f"{{input.split}} --outdir {EVAL}/editing 2>&1 | tee {{log}}"
 
 
 rule figures_editing:
     input:
         [f"{EVAL}/editing/{name}.npz" for name in EDITING_FIGURES],
     output:
-        [f"{FIG}/{name}.png" for name in EDITING_FIGURES],
+        [
+            report(
+                f"{FIG}/{name}.png",
+                caption="../report/editing.rst",
+                category="DiffuseGAE",
+            )
+            for name in EDITING_FIGURES
+        ],
+    log:
+        f"{LOGS}/figures_editing.log",
+    benchmark:
+        f"{BENCH}/figures_editing.tsv"
+    conda:
+        "../envs/diffae.yaml"
     params:
         cfg=PARAMS,
         tracked=tracked("figures-editing"),
     shell:
-        "diffae figures-editing --params {params.cfg} --grids "
-        + EVAL
-        + "/editing --outdir "
-        + FIG
+        f"diffae figures-editing --params {{params.cfg}} --grids {EVAL}/editing --outdir {FIG} 2>&1 | tee "
+        f"{{log}}"
 
 
 rule eval_ppl:
@@ -269,25 +364,42 @@ rule eval_ppl:
         split=f"{ILAB}/split.csv",
     output:
         f"{EVAL}/ppl.csv",
+    log:
+        f"{LOGS}/eval_ppl.log",
+    benchmark:
+        f"{BENCH}/eval_ppl.tsv"
+    conda:
+        "../envs/diffae.yaml"
     params:
         cfg=PARAMS,
         tracked=tracked("eval-ppl"),
     shell:
-        "diffae eval-ppl --params {params.cfg} --diffusegae {input.diffusegae} --diffae {input.diffae} "
-        "--prepared " + ILAB + " --split {input.split} --out {output}"
+        f"diffae eval-ppl --params {{params.cfg}} --diffusegae {{input.diffusegae}} --diffae "
+        f"{{input.diffae}} --prepared {ILAB} --split {{input.split}} --out {{output}} 2>&1 | tee {{log}}"
 
 
 rule figure_ppl:
     input:
         f"{EVAL}/ppl.csv",
     output:
-        png=f"{FIG}/fig10_ppl.png",
+        png=report(
+            f"{FIG}/fig10_ppl.png",
+            caption="../report/fig10.rst",
+            category="DiffuseGAE",
+        ),
         csv=f"{FIG}/fig10_ppl.csv",
+    log:
+        f"{LOGS}/figure_ppl.log",
+    benchmark:
+        f"{BENCH}/figure_ppl.tsv"
+    conda:
+        "../envs/diffae.yaml"
     params:
         cfg=PARAMS,
         tracked=tracked("figure-ppl"),
     shell:
-        "diffae figure-ppl --params {params.cfg} --numbers {input} --out {output.png} --csv {output.csv}"
+        f"diffae figure-ppl --params {{params.cfg}} --numbers {{input}} --out {{output.png}} --csv "
+        f"{{output.csv}} 2>&1 | tee {{log}}"
 
 
 rule claims:
@@ -297,11 +409,44 @@ rule claims:
         diffae_table2=f"{REPORTS}/diffae/table2.csv",
         ppl=f"{FIG}/fig10_ppl.csv",
     output:
-        csv=f"{REPORTS}/claims.csv",
+        csv=report(
+            f"{REPORTS}/claims.csv", caption="../report/claims.rst", category="Claims"
+        ),
         md=f"{REPORTS}/claims.md",
+    log:
+        f"{LOGS}/claims.log",
+    benchmark:
+        f"{BENCH}/claims.tsv"
+    conda:
+        "../envs/diffae.yaml"
     params:
         cfg=PARAMS,
         tracked=tracked("claims"),
     shell:
-        "diffae claims --params {params.cfg} --table1 {input.table1} --table2 {input.table2} --diffae-table2 "
-        "{input.diffae_table2} --ppl {input.ppl} --out {output.csv} --md {output.md}"
+        f"diffae claims --params {{params.cfg}} --table1 {{input.table1}} --table2 {{input.table2}} "
+        f"--diffae-table2 {{input.diffae_table2}} --ppl {{input.ppl}} --out {{output.csv}} --md "
+        f"{{output.md}} 2>&1 | tee {{log}}"
+
+
+rule metrics:
+    input:
+        table1=f"{REPORTS}/table1.csv",
+        table2=f"{REPORTS}/table2.csv",
+        diffae_table2=f"{REPORTS}/diffae/table2.csv",
+        ppl=f"{FIG}/fig10_ppl.csv",
+        claims=f"{REPORTS}/claims.csv",
+    output:
+        f"{REPORTS}/metrics.json",
+    log:
+        f"{LOGS}/metrics.log",
+    benchmark:
+        f"{BENCH}/metrics.tsv"
+    conda:
+        "../envs/diffae.yaml"
+    params:
+        cfg=PARAMS,
+        tracked=tracked("metrics"),
+    shell:
+        f"diffae metrics --params {{params.cfg}} --table1 {{input.table1}} --table2 {{input.table2}} "
+        f"--diffae-table2 {{input.diffae_table2}} --ppl {{input.ppl}} --claims {{input.claims}} --out "
+        f"{{output}} 2>&1 | tee {{log}}"

@@ -1,0 +1,54 @@
+"""One JSON of the headline numbers of every table, for `dvc metrics show/diff` and `dvc exp show`.
+
+Read from the report CSVs only (no networks): DiffuseGAE Table 1 (mean diagonal and off-diagonal probe
+accuracy per method), DiffuseGAE Table 2 and Diff-AE Table 2 (every metric per row), the PPL curve, and the
+number of claims that hold.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from diffae.utils.atomic import atomic_write_text
+
+
+def _number(x: float) -> float | None:
+    """Rounded for the JSON; None where a mean has no values (JSON has no NaN)."""
+    return None if pd.isna(x) else round(float(x), 6)
+
+
+def _table1(path: str | Path) -> dict:
+    df = pd.read_csv(path)
+    return {method: {"diagonal_accuracy": _number(g[g.is_diagonal].accuracy.mean()),
+                     "off_diagonal_accuracy": _number(g[~g.is_diagonal].accuracy.mean())}
+            for method, g in df.groupby("method", sort=False)}
+
+
+def _rows(path: str | Path, key: list[str], metrics: list[str]) -> dict:
+    df = pd.read_csv(path)
+    out: dict = {}
+    for rec in df.to_dict("records"):
+        node = out
+        for k in key[:-1]:
+            node = node.setdefault(str(rec[k]), {})
+        node[str(rec[key[-1]])] = {m: _number(rec[m]) for m in metrics}
+    return out
+
+
+def metrics_summary(table1_csv: str | Path, table2_csv: str | Path, diffae_table2_csv: str | Path,
+                    ppl_csv: str | Path, claims_csv: str | Path, out_json: str | Path) -> dict:
+    """Write ``out_json``: {"diffusegae": {"table1", "table2", "ppl"}, "diffae": {"table2"}, "claims"}."""
+    claims = pd.read_csv(claims_csv)
+    summary = {
+        "diffusegae": {
+            "table1": _table1(table1_csv),
+            "table2": _rows(table2_csv, ["model"], ["fid", "ssim", "lpips", "mse"]),
+            "ppl": _rows(ppl_csv, ["method", "T"], ["ppl"]),
+        },
+        "diffae": {"table2": _rows(diffae_table2_csv, ["model", "T"], ["ssim", "lpips", "mse"])},
+        "claims": {"supported": int(claims.supported.astype(bool).sum()), "total": len(claims)},
+    }
+    atomic_write_text(out_json, json.dumps(summary, indent=1, allow_nan=False) + "\n")
+    return summary

@@ -1,0 +1,27 @@
+"""reports/metrics.json: the headline numbers of the tables, as DVC metrics."""
+import json
+
+import pandas as pd
+
+from diffae.report.metrics_summary import metrics_summary
+
+
+def test_summary_holds_each_tables_headline_numbers(tmp_path):
+    p = {k: tmp_path / f"{k}.csv" for k in ("t1", "t2", "d2", "ppl", "claims")}
+    pd.DataFrame({"method": ["A", "A", "A", "B"], "part": ["x", "x", "y", "x"], "attribute": ["x", "y", "y", "x"],
+                  "accuracy": [0.9, 0.2, 0.7, 0.5], "is_diagonal": [True, False, True, True]}).to_csv(p["t1"])
+    pd.DataFrame({"model": ["GZS-Net", "DDIM (T=100)"], "fid": [3.0, 1.5], "ssim": [0.5, 0.9], "lpips": [0.2, 0.1],
+                  "mse": [0.05, 0.01]}).to_csv(p["t2"])
+    pd.DataFrame({"model": ["Diff-AE (inferred x_T)"] * 2, "T": [10, 100], "ssim": [0.8, 0.99],
+                  "lpips": [0.1, 0.01], "mse": [0.02, 0.001]}).to_csv(p["d2"])
+    pd.DataFrame({"method": ["Diff-AE", "Diff-AE"], "T": [10, 20], "ppl": [1.25, 1.0]}).to_csv(p["ppl"])
+    pd.DataFrame({"claim": ["a", "b", "c"], "supported": [True, False, True]}).to_csv(p["claims"])
+    out = tmp_path / "metrics.json"
+    summary = metrics_summary(p["t1"], p["t2"], p["d2"], p["ppl"], p["claims"], out)
+    assert json.loads(out.read_text()) == summary
+    assert summary["diffusegae"]["table1"]["A"] == {"diagonal_accuracy": 0.8, "off_diagonal_accuracy": 0.2}
+    assert summary["diffusegae"]["table2"]["DDIM (T=100)"]["fid"] == 1.5
+    assert summary["diffae"]["table2"]["Diff-AE (inferred x_T)"]["100"]["ssim"] == 0.99
+    assert summary["diffusegae"]["ppl"]["Diff-AE"]["20"] == {"ppl": 1.0}
+    assert summary["claims"] == {"supported": 2, "total": 3}
+    assert summary["diffusegae"]["table1"]["B"]["off_diagonal_accuracy"] is None  # no off-diagonal cells
