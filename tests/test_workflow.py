@@ -260,3 +260,16 @@ def test_snakemakes_own_utilities_work_without_cores(repo, tool_env, tmp_path):
         res = _run(["snakemake", *args], clone, tool_env)
         assert res.returncode == 0, args
     assert "digraph" in _run(["snakemake", "--dag"], clone, tool_env).stdout
+
+
+def test_slurm_profile_sends_every_gpu_rule_to_the_gpu_partition(repo):
+    """Each rule that declares `gpu` gets the GPU partition and one GPU; the profile never overrides threads."""
+    profile = yaml.safe_load((repo / "workflow/profiles/slurm/config.yaml").read_text())
+    text = "".join(p.read_text() for p in (repo / "workflow/rules").glob("*.smk"))
+    gpu_rules = {m.group(1) for m in re.finditer(r"(?ms)^rule (\w+):\n(?:(?!^rule ).)*?^        gpu=1,", text)}
+    assert {"train_diffae", "finetune", "eval_table2", "eval_ppl"} <= gpu_rules
+    sized = profile["set-resources"]
+    for rule in gpu_rules:
+        assert sized.get(rule, {}).get("slurm_partition") == "gpu" and sized[rule].get("gpu") == 1, rule
+    assert set(sized) == gpu_rules, set(sized) ^ gpu_rules
+    assert "cpus_per_task" not in str(profile)

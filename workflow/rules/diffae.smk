@@ -68,6 +68,8 @@ rule encode_diffae:
         f"{BENCH}/encode_diffae.tsv"
     conda:
         "../envs/diffae.yaml"
+    resources:
+        gpu=1,
     params:
         cfg=PARAMS,
         tracked=tracked("encode"),
@@ -109,6 +111,8 @@ rule eval_diffae_table2:
         f"{BENCH}/eval_diffae_table2.tsv"
     conda:
         "../envs/diffae.yaml"
+    resources:
+        gpu=1,
     params:
         cfg=PARAMS,
         tracked=tracked("eval-diffae-table2"),

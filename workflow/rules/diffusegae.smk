@@ -117,6 +117,8 @@ rule encode_diffusegae:
         f"{BENCH}/encode_diffusegae.tsv"
     conda:
         "../envs/diffae.yaml"
+    resources:
+        gpu=1,
     params:
         cfg=PARAMS,
         tracked=tracked("encode-method"),
@@ -225,6 +227,8 @@ rule eval_table2:
         f"{BENCH}/eval_table2.tsv"
     conda:
         "../envs/diffae.yaml"
+    resources:
+        gpu=1,
     params:
         cfg=PARAMS,
         tracked=tracked("eval-table2"),
@@ -322,6 +326,8 @@ rule eval_editing:
         f"{BENCH}/eval_editing.tsv"
     conda:
         "../envs/diffae.yaml"
+    resources:
+        gpu=1,
     params:
         cfg=PARAMS,
         tracked=tracked("eval-editing"),
@@ -370,6 +376,8 @@ rule eval_ppl:
         f"{BENCH}/eval_ppl.tsv"
     conda:
         "../envs/diffae.yaml"
+    resources:
+        gpu=1,
     params:
         cfg=PARAMS,
         tracked=tracked("eval-ppl"),
