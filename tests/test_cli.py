@@ -228,3 +228,22 @@ def test_device_cuda_without_a_gpu_is_a_params_error(repo, tmp_path):
     params = load_params(_params(repo, tmp_path, device="cuda"))
     with pytest.raises(Exception, match="device: cuda, but torch sees no CUDA GPU"):
         params.torch_device()
+
+
+def test_a_report_command_runs_without_importing_torch(repo, tmp_path):
+    """Threads are pinned through the environment, so commands that need no torch never import it."""
+    import subprocess
+    import sys
+
+    import pandas as pd
+
+    numbers = tmp_path / "n.csv"
+    pd.DataFrame({"method": ["Diff-AE"], "T": [10], "ppl": [1.0], "n_pairs": [4], "eps": [1e-4],
+                   "feature_net": ["x"]}).to_csv(numbers, index=False)
+    code = ("import sys; from diffae.cli import main; "
+            f"rc = main(['figure-ppl', '--params', {str(repo / 'presets/smoke.yaml')!r}, '--numbers', {str(numbers)!r}, "
+            f"'--out', {str(tmp_path / 'f.png')!r}, '--csv', {str(tmp_path / 'f.csv')!r}]); "
+            "import os; print(rc, 'torch' in sys.modules, os.environ['OMP_NUM_THREADS'])")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert res.stdout.split() == ["0", "False", "1"], res.stderr[-2000:]
+    assert (tmp_path / "f.png").stat().st_size > 1000

@@ -80,9 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s diffae %(command)s: %(message)s"
                         .replace("%(command)s", args.command))
-    import torch
-
-    torch.set_num_threads(args.threads or COMMANDS[args.command].threads)
+    pin_threads(args.threads or COMMANDS[args.command].threads)
     try:
         params = load_params(args.params)
         run_command(COMMANDS[args.command], params, vars(args))
@@ -96,6 +94,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"diffae {args.command}: {message}", file=sys.stderr)
         return 1
     return 0
+
+
+def pin_threads(n: int) -> None:
+    """CPU threads for torch and the BLAS libraries, before torch is imported (commands that never import it,
+    the report commands, do not pay its ~3 s start-up) or directly when it already is."""
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        os.environ[var] = str(n)
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(n)
 
 
 _OS_ERRORS = {errno.ENOSPC: "no space left on the disk", errno.EDQUOT: "disk quota exceeded",
