@@ -266,7 +266,8 @@ def test_slurm_profile_sends_every_gpu_rule_to_the_gpu_partition(repo):
     """Each rule that declares `gpu` gets the GPU partition and one GPU; the profile never overrides threads."""
     profile = yaml.safe_load((repo / "workflow/profiles/slurm/config.yaml").read_text())
     text = "".join(p.read_text() for p in (repo / "workflow/rules").glob("*.smk"))
-    gpu_rules = {m.group(1) for m in re.finditer(r"(?ms)^rule (\w+):\n(?:(?!^rule ).)*?^        gpu=1,", text)}
+    gpu_rules = {m.group(1) for m in re.finditer(r"(?ms)^rule (\w+):\n(?:(?!^rule ).)*?^        gpu=GPU_PER_JOB,",
+                                                 text)}
     assert {"train_diffae", "finetune", "eval_table2", "eval_ppl"} <= gpu_rules
     sized = profile["set-resources"]
     for rule in gpu_rules:

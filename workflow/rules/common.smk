@@ -1,10 +1,17 @@
 # Shared helpers for the rules: the params each rule tracks, the raw-data switch (real root or stand-in)
 # and paper-preset guards.
+import shutil
+
 from diffae.commands import COMMANDS
 from diffae.config import load_params
 from diffae.preflight import preflight
 
 PAPER = config["preset"].startswith("paper-")
+
+# GPUs each GPU job asks for. One where this machine has a GPU (the local profile offers one, so such jobs
+# do not overlap on a workstation), none on a CPU-only machine (where they run side by side). The SLURM
+# profile sets one GPU for them whatever the submitting node has.
+GPU_PER_JOB = 1 if shutil.which("nvidia-smi") else 0
 
 
 def tracked(command):

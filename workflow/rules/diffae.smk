@@ -24,7 +24,7 @@ rule train_diffae:
     conda:
         "../envs/diffae.yaml"
     resources:
-        gpu=1,
+        gpu=GPU_PER_JOB,
     params:
         cfg=PARAMS,
         tracked=tracked("train-diffae"),
@@ -46,7 +46,7 @@ rule train_ddim:
     conda:
         "../envs/diffae.yaml"
     resources:
-        gpu=1,
+        gpu=GPU_PER_JOB,
     params:
         cfg=PARAMS,
         tracked=tracked("train-ddim"),
@@ -69,7 +69,7 @@ rule encode_diffae:
     conda:
         "../envs/diffae.yaml"
     resources:
-        gpu=1,
+        gpu=GPU_PER_JOB,
     params:
         cfg=PARAMS,
         tracked=tracked("encode"),
@@ -112,7 +112,7 @@ rule eval_diffae_table2:
     conda:
         "../envs/diffae.yaml"
     resources:
-        gpu=1,
+        gpu=GPU_PER_JOB,
     params:
         cfg=PARAMS,
         tracked=tracked("eval-diffae-table2"),

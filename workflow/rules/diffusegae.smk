@@ -52,7 +52,7 @@ rule finetune:
     conda:
         "../envs/diffae.yaml"
     resources:
-        gpu=1,
+        gpu=GPU_PER_JOB,
     params:
         cfg=PARAMS,
         tracked=tracked("finetune"),
@@ -74,7 +74,7 @@ rule train_gzsnet:
     conda:
         "../envs/diffae.yaml"
     resources:
-        gpu=1,
+        gpu=GPU_PER_JOB,
     params:
         cfg=PARAMS,
         tracked=tracked("train-gzsnet"),
@@ -96,7 +96,7 @@ rule train_aeds:
     conda:
         "../envs/diffae.yaml"
     resources:
-        gpu=1,
+        gpu=GPU_PER_JOB,
     params:
         cfg=PARAMS,
         tracked=tracked("train-aeds"),
@@ -118,7 +118,7 @@ rule encode_diffusegae:
     conda:
         "../envs/diffae.yaml"
     resources:
-        gpu=1,
+        gpu=GPU_PER_JOB,
     params:
         cfg=PARAMS,
         tracked=tracked("encode-method"),
@@ -228,7 +228,7 @@ rule eval_table2:
     conda:
         "../envs/diffae.yaml"
     resources:
-        gpu=1,
+        gpu=GPU_PER_JOB,
     params:
         cfg=PARAMS,
         tracked=tracked("eval-table2"),
@@ -327,7 +327,7 @@ rule eval_editing:
     conda:
         "../envs/diffae.yaml"
     resources:
-        gpu=1,
+        gpu=GPU_PER_JOB,
     params:
         cfg=PARAMS,
         tracked=tracked("eval-editing"),
@@ -377,7 +377,7 @@ rule eval_ppl:
     conda:
         "../envs/diffae.yaml"
     resources:
-        gpu=1,
+        gpu=GPU_PER_JOB,
     params:
         cfg=PARAMS,
         tracked=tracked("eval-ppl"),
