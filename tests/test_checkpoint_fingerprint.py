@@ -26,12 +26,7 @@ _spec.loader.exec_module(tiny)
 META = {"kind": "tiny", "partition": {"names": ["a", "b"], "sizes": [4, 4]}}
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _cfg(**kw):

@@ -24,19 +24,6 @@ from diffae.params_view import ParamsView, UndeclaredParamError, covers
 from diffae.train.loop import NonFiniteLossError
 
 
-def _params(repo, tmp_path, **edits):
-    raw = yaml.safe_load((repo / "presets/smoke.yaml").read_text())
-    for dotted, value in edits.items():
-        node = raw
-        *path, last = dotted.split(".")
-        for k in path:
-            node = node[k]
-        node[last] = value
-    path = tmp_path / "params.yaml"
-    path.write_text(yaml.safe_dump(raw))
-    return path
-
-
 def test_every_rule_command_exists(repo):
     text = "".join(p.read_text() for p in (repo / "workflow/rules").glob("*.smk"))
     import re
@@ -46,10 +33,10 @@ def test_every_rule_command_exists(repo):
     build_parser()  # every command registers cleanly
 
 
-def test_real_root_is_read_instead_of_the_standin(repo, tmp_path):
+def test_real_root_is_read_instead_of_the_standin(repo, tmp_path, params_file):
     real = tmp_path / "ilab_real"
     write_standin_ilab(real, n_identities=2, n_backgrounds=3, n_poses=2, image_size=16, jitter=0.0, seed=5)
-    params = _params(repo, tmp_path, **{"data.ilab.root": str(real)})
+    params = params_file("smoke.yaml", **{"data.ilab.root": str(real)})
     out = tmp_path / "prepared"
     assert main(["prepare-ilab", "--params", str(params), "--standin", str(tmp_path / "absent"), "--out", str(out)]) == 0
     meta = json.loads((out / "meta.json").read_text())
@@ -57,11 +44,11 @@ def test_real_root_is_read_instead_of_the_standin(repo, tmp_path):
     assert meta["cardinality"] == {"identity": 2, "background": 3, "pose": 2}
 
 
-def test_missing_root_and_bad_params_exit_with_a_message(repo, tmp_path, capsys):
-    params = _params(repo, tmp_path, **{"data.ilab.root": str(tmp_path / "nowhere")})
+def test_missing_root_and_bad_params_exit_with_a_message(repo, tmp_path, capsys, params_file):
+    params = params_file("smoke.yaml", **{"data.ilab.root": str(tmp_path / "nowhere")})
     rc = main(["prepare-ilab", "--params", str(params), "--standin", "x", "--out", str(tmp_path / "o")])
     assert rc == 1 and "nowhere" in capsys.readouterr().err
-    bad = _params(repo, tmp_path, **{"data.ilab.split.test_fraction": 2})
+    bad = params_file("smoke.yaml", **{"data.ilab.split.test_fraction": 2})
     rc = main(["split-ilab", "--params", str(bad), "--prepared", "x", "--out", "y"])
     err = capsys.readouterr().err
     assert rc == 2 and "data.ilab.split.test_fraction" in err
@@ -152,9 +139,9 @@ def _record(**kwargs):
     RECORDED.update(kwargs)
 
 
-def test_a_command_reading_beyond_its_entry_fails(repo, tmp_path):
+def test_a_command_reading_beyond_its_entry_fails(repo, tmp_path, params_file):
     """The called function gets the restricted view: a read the entry does not declare is an error."""
-    smoke = _params(repo, tmp_path)
+    smoke = params_file("smoke.yaml")
     strict = Command(name="t", help="", target=f"{__name__}:_reads_seed", kwargs={"params": view()},
                      reads=("preset",))
     with pytest.raises(UndeclaredParamError, match="'seed'"):
@@ -164,8 +151,8 @@ def test_a_command_reading_beyond_its_entry_fails(repo, tmp_path):
     assert run_command(enough, load_params(smoke), {}) == load_params(smoke).seed
 
 
-def test_keyword_arguments_come_from_params_flags_and_derivations(repo, tmp_path):
-    params = load_params(_params(repo, tmp_path, device="cpu"))
+def test_keyword_arguments_come_from_params_flags_and_derivations(repo, tmp_path, params_file):
+    params = load_params(params_file("smoke.yaml", device="cpu"))
     command = Command(name="t", help="", target=f"{__name__}:_record", reads=("diffusion.T", "device"),
                       outputs=("out",),
                       kwargs={"diff": param("diffusion"), "out": flag("out"), "device": derived("torch_device")})
@@ -220,12 +207,12 @@ def test_a_bug_keeps_its_traceback(repo, monkeypatch):
         main(["fetch-weights", "--params", str(repo / "presets/smoke.yaml"), "--dir", "w"])
 
 
-def test_device_cuda_without_a_gpu_is_a_params_error(repo, tmp_path):
+def test_device_cuda_without_a_gpu_is_a_params_error(repo, tmp_path, params_file):
     import torch
 
     if torch.cuda.is_available():
         pytest.skip("a GPU is present")
-    params = load_params(_params(repo, tmp_path, device="cuda"))
+    params = load_params(params_file("smoke.yaml", device="cuda"))
     with pytest.raises(Exception, match="device: cuda, but torch sees no CUDA GPU"):
         params.torch_device()
 
