@@ -1,5 +1,5 @@
 """What a checkpoint belongs to: the data a run trains on, the shape of its modules and the settings that
-shape its trajectory (issue: results are never silently reused).
+shape its trajectory, so that a result is never silently reused.
 
 ``checkpoints/last.pt`` records :func:`run_fingerprint`; a run resumes from it only when the fingerprint
 of the new run is the same (diffae.train.loop). ``steps`` is not part of it: raising ``steps`` continues a

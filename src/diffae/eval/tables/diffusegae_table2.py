@@ -77,7 +77,8 @@ def diffusegae_table2(codecs: Mapping[str, object], prepared: str | Path, groups
     to_x = lambda idx: to_model_range(data.images[idx]).to(device)  # noqa: E731
     ref_mu, ref_sigma = fid_statistics(to_x(members[:, 0]).cpu(), inception, batch_size=batch_size)  # once, all rows
     partial = PartialRows(out_csv, {"codecs": {m: codec_digest(c) for m, c in sorted(codecs.items())},
-                                    "members": arrays_digest([members, data.images]), "n_steps": n_steps,
+                                    "members": arrays_digest([members, data.images[np.unique(members)]]),
+                                    "n_steps": n_steps,
                                     "batch_size": batch_size, "seed": seed, "features": inception.feature_net})
     rows = []
     for name, method, mode in tqdm(row_specs(n_steps), desc="DiffuseGAE Table 2 rows", unit="row"):
