@@ -1,6 +1,7 @@
 # diffae-repro. Both headline targets set everything up themselves on a fresh machine.
 #   make reproduce   run the pipeline on the embedded default (params.yaml)
 #   make test        run the whole test suite (unit tests + workflow checks + smoke end-to-end)
+#   make test-cluster  the smoke preset through the SLURM profile on a one-node SLURM brought up here (root)
 SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -9,7 +10,7 @@ export PATH := $(abspath $(VENV))/bin:$(PATH)
 CORES ?= all
 PYTEST_ARGS ?=
 
-.PHONY: setup reproduce report test test-fast lint touch dvc-record clean-outputs benchmark fetch-weights
+.PHONY: setup reproduce report test test-cluster test-fast lint touch dvc-record clean-outputs benchmark fetch-weights
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
@@ -38,6 +39,13 @@ lint: setup
 test: setup lint
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# A one-node SLURM on this machine (Debian packages; root), then the smoke preset end to end through
+# `snakemake --profile workflow/profiles/slurm` and checks of where each job ran (tests/test_cluster.py).
+test-cluster: setup
+	$(PY) -m pip install --quiet -e '.[slurm]'
+	bash workflow/cluster/slurm-single-node.sh up
+	$(PY) -m pytest --cluster tests/test_cluster.py $(PYTEST_ARGS)
+
 test-fast: setup
 	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
 
@@ -57,4 +65,4 @@ fetch-weights: setup
 
 clean-outputs:
 	rm -rf data/raw data/prepared data/models data/latents data/eval reports/*.csv reports/*.md reports/*.json \
-		reports/*.html reports/figures reports/diffae reports/diffsiam logs benchmarks results
+		reports/*.html reports/figures reports/diffae reports/diffsiam logs results

@@ -76,7 +76,6 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--ema-decay", type=float, default=0.9)
     ap.add_argument("--sleep", type=float, default=0.0, help="seconds per step (lets a test kill the run)")
     ap.add_argument("--nan-at", type=int, default=None)
-    ap.add_argument("--no-dvclive", action="store_true")
     ap.add_argument("--rank-weights", action="store_true", help="each rank saves its final weights")
     a = ap.parse_args(argv)
     torch.set_num_threads(1)
@@ -84,7 +83,7 @@ def main(argv: list[str] | None = None) -> None:
     cfg = train_config(steps=a.steps, batch_size=a.batch_size, lr=1e-2, optimizer="adamw", weight_decay=0.01,
                        ema_decay=a.ema_decay, ckpt_every=a.ckpt_every, log_every=a.log_every, warmup_steps=3)
     recipe = TinyRecipe(sleep=a.sleep, nan_at=a.nan_at)
-    train(recipe, make_dataset(), cfg, a.out, seed=3, device="cpu", dvclive=not a.no_dvclive, progress=True,
+    train(recipe, make_dataset(), cfg, a.out, seed=3, device="cpu", progress=True,
           meta={"net": "tiny", "dim": DIM})
     if a.rank_weights:
         weights = {k: m.state_dict() for k, m in recipe.modules().items()}

@@ -1,4 +1,5 @@
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -7,6 +8,18 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent
+
+
+def copy_checkout(repo: Path, dst: Path) -> Path:
+    """A copy of the checkout at ``dst`` without its outputs, caches and venv (sources are copied whole)."""
+    skip = {repo: {".venv", "data", "reports", "results", "logs", ".snakemake", ".pytest_cache"},
+            repo / ".dvc": {"cache", "tmp"}}
+
+    def ignore(folder, names):
+        return {n for n in names if n in skip.get(Path(folder), ()) or n == "__pycache__"}
+
+    shutil.copytree(repo, dst, ignore=ignore)
+    return dst
 
 
 @pytest.fixture(scope="session")
@@ -70,3 +83,17 @@ def one_thread():
     yield
     torch.set_num_threads(n)
 
+
+
+def pytest_addoption(parser):
+    parser.addoption("--cluster", action="store_true",
+                     help="run the SLURM cluster tests (tests/test_cluster.py; `make test-cluster`)")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Cluster tests need a running SLURM: they run with --cluster only, and then nothing else does."""
+    want = config.getoption("--cluster")
+    keep = [item for item in items if (item.get_closest_marker("cluster") is not None) == want]
+    if len(keep) != len(items):
+        config.hook.pytest_deselected(items=[item for item in items if item not in keep])
+        items[:] = keep

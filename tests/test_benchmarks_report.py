@@ -12,8 +12,8 @@ def _bench(folder, rule, s, rss, cpu):
 
 
 def test_rules_sorted_slowest_first_with_total(tmp_path, capsys):
-    _bench(tmp_path / "benchmarks", "train_diffae", 612.4, 900.5, 610.0)
-    _bench(tmp_path / "benchmarks", "split_ilab", 2.2, "-", 1.0)
+    _bench(tmp_path / "logs" / "benchmarks", "train_diffae", 612.4, 900.5, 610.0)
+    _bench(tmp_path / "logs" / "benchmarks", "split_ilab", 2.2, "-", 1.0)
     df = read_benchmarks(tmp_path)
     assert list(df.rule) == ["train_diffae", "split_ilab"] and df.max_rss_mb.isna().tolist() == [False, True]
     md = to_markdown(df)
@@ -24,7 +24,7 @@ def test_rules_sorted_slowest_first_with_total(tmp_path, capsys):
 
 def test_missing_or_foreign_files_are_named(tmp_path, capsys):
     assert main([str(tmp_path)]) == 1 and "no benchmark files" in capsys.readouterr().err
-    (tmp_path / "benchmarks").mkdir()
-    (tmp_path / "benchmarks" / "x.tsv").write_text("a\tb\n1\t2\n")
+    (tmp_path / "logs" / "benchmarks").mkdir(parents=True)
+    (tmp_path / "logs" / "benchmarks" / "x.tsv").write_text("a\tb\n1\t2\n")
     with pytest.raises(ValueError, match="x.tsv: not a Snakemake benchmark file"):
         read_benchmarks(tmp_path)

@@ -36,7 +36,7 @@ def _cfg(**kw):
 
 def _run(out, *, recipe=None, data=None, cfg=None, meta=META, seed=3, **kw):
     return train(recipe or tiny.TinyRecipe(), data if data is not None else tiny.make_dataset(), cfg or _cfg(), out,
-                 seed=seed, dvclive=False, progress=False, meta=meta, **kw)
+                 seed=seed, progress=False, meta=meta, **kw)
 
 
 def _weights(path):

@@ -9,6 +9,7 @@ from diffae.cli import COMMANDS, build_parser, main, resolve_target, run_command
 from diffae.command_policy import DERIVATIONS
 from diffae.command_spec import (
     Command,
+    FromConst,
     FromDerived,
     FromFlag,
     FromParam,
@@ -102,6 +103,8 @@ def test_every_argument_source_is_declared():
                 missing = [k for k in d.reads if not _covered(k, command.reads)]
                 assert not missing, f"{where}: derived {source.name} reads undeclared {missing}"
                 assert set(d.flags) <= dests, f"{where}: derived {source.name} needs flags {d.flags}"
+            elif isinstance(source, FromConst):  # a fixed value needs nothing declared; it must be plain data
+                assert isinstance(source.value, (str, int, float, bool)), f"{where}: {source.value!r}"
             else:
                 assert isinstance(source, FromView), f"{where}: unknown source {source!r}"
 

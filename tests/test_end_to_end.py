@@ -6,12 +6,14 @@ GAE stage and what follows it but not the Diff-AE training, that changing `seed`
 and that changing the evaluation-only `diffusion.T_eval` reruns evaluation and no training stage, in
 both tools.
 """
+import json
 import shutil
 import subprocess
 
 import pandas as pd
 import pytest
 import yaml
+from conftest import copy_checkout
 
 pytestmark = pytest.mark.slow
 
@@ -25,13 +27,7 @@ def _run(args, cwd, env, timeout=1200):
 
 @pytest.fixture(scope="module")
 def smoke_clone(repo, tool_env, tmp_path_factory):
-    dst = tmp_path_factory.mktemp("e2e") / "repo"
-    skip = {repo: {".venv", "data", "reports", "results", ".snakemake", ".pytest_cache"}, repo / ".dvc": {"cache", "tmp"}}
-
-    def ignore(folder, names):  # outputs and caches of this checkout stay behind; sources are copied whole
-        return {n for n in names if n in skip.get(type(repo)(folder), ()) or n == "__pycache__"}
-
-    shutil.copytree(repo, dst, ignore=ignore)
+    dst = copy_checkout(repo, tmp_path_factory.mktemp("e2e") / "repo")
     shutil.copy(dst / "presets/smoke.yaml", dst / "params.yaml")
     _run(["snakemake", "--cores", "2"], dst, tool_env)  # the default target, as `make reproduce` runs it
     return dst
@@ -190,10 +186,25 @@ def test_one_html_report_holds_every_table_figure_and_caption(smoke_clone, tool_
 def test_logs_benchmarks_and_metrics_of_the_run(smoke_clone):
     for rule in ("train_diffae", "eval_table2", "claims"):
         assert "done in" in (smoke_clone / f"logs/{rule}.log").read_text(), rule
-        bench = pd.read_csv(smoke_clone / f"benchmarks/{rule}.tsv", sep="\t")
+        bench = pd.read_csv(smoke_clone / f"logs/benchmarks/{rule}.tsv", sep="\t")
         assert {"s", "max_rss"} <= set(bench.columns) and bench["s"].iloc[0] > 0, rule
     summary = yaml.safe_load((smoke_clone / "reports/metrics.json").read_text())
     assert set(summary) == {"diffusegae", "diffae", "claims"} and summary["claims"]["total"] > 5
+
+
+def test_dvc_plots_show_every_training_curve(smoke_clone, tool_env):
+    """metrics.csv (the loop's one log) is a plot of each training stage: `dvc plots show` finds every curve."""
+    _git_init(smoke_clone, tool_env)
+    res = subprocess.run(["dvc", "plots", "show", "--json"], cwd=smoke_clone, env=tool_env, capture_output=True,
+                         text=True, timeout=300)
+    shown = json.loads(res.stdout)
+    assert not shown.get("errors"), shown.get("errors")
+    stages = yaml.safe_load((smoke_clone / "dvc.yaml").read_text())["stages"]
+    curves = {next(iter(p)) for stage in stages.values() for p in stage.get("plots", [])}
+    assert len(curves) == 7 and set(shown["data"]) == curves
+    for curve in curves:
+        values = shown["data"][curve][0]["content"]["data"]["values"]
+        assert [int(v["step"]) for v in values] == pd.read_csv(smoke_clone / curve)["step"].tolist() != [], curve
 
 
 def test_another_split_retrains_from_scratch_not_from_the_old_checkpoint(smoke_clone, tool_env):

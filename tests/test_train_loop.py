@@ -4,7 +4,6 @@ from __future__ import annotations
 import csv
 import logging
 import importlib.util
-import json
 import os
 import signal
 import subprocess
@@ -44,8 +43,8 @@ def _cfg(**kw) -> TrainConfig:
 
 
 def _train(recipe, data, cfg, out, **run):
-    """train() with the run-level settings these tests share: seed 3, no dvclive unless asked."""
-    return train(recipe, data, cfg, out, **{"seed": 3, "dvclive": False, **run})
+    """train() with the run-level settings these tests share: seed 3."""
+    return train(recipe, data, cfg, out, **{"seed": 3, **run})
 
 
 def _run_script(out: Path, *args: str, **popen) -> subprocess.Popen:
@@ -114,8 +113,6 @@ def test_killed_and_resumed_run_is_bit_identical(tmp_path, caplog):
     # 5: one metrics row per logged step, no duplicates, and the very same values as run A
     assert _csv_steps(out_b / "metrics.csv") == list(range(1, 25))
     assert (out_b / "metrics.csv").read_text() == (tmp_path / "a" / "metrics.csv").read_text()
-    tsv = (out_b / "dvclive" / "plots" / "metrics" / "loss.tsv").read_text().splitlines()[1:]
-    assert [int(line.split("\t")[0]) for line in tsv] == list(range(1, 25))
 
 
 # --------------------------------------------------------------------------- 2: NaN guard (+ resume of metrics)
@@ -175,14 +172,14 @@ def test_crash_while_saving_keeps_previous_checkpoint(tmp_path, monkeypatch):
 
 def test_complete_run_leaves_no_temp_files_and_rerun_restores_final(tmp_path):
     out = tmp_path / "run"
-    res = _train(tiny.TinyRecipe(), tiny.make_dataset(), _cfg(), out, dvclive=True, progress=False, meta={"k": 1})
+    res = _train(tiny.TinyRecipe(), tiny.make_dataset(), _cfg(), out, progress=False, meta={"k": 1})
     assert res.step == 8 and res.resumed_from is None and res.metrics["loss"] > 0
     assert [p.name for p in out.rglob("*.tmp")] == []
     first = load_final(out / "final.pt")
     assert first["meta"] == {"k": 1} and first["config"]["steps"] == 8
 
     (out / "final.pt").unlink()
-    res = _train(tiny.TinyRecipe(), tiny.make_dataset(), _cfg(), out, dvclive=True, progress=False, meta={"k": 1})
+    res = _train(tiny.TinyRecipe(), tiny.make_dataset(), _cfg(), out, progress=False, meta={"k": 1})
     assert res.step == 8 and res.resumed_from == 8
     _assert_state_equal(first["modules"], load_final(out / "final.pt")["modules"])
     assert _csv_steps(out / "metrics.csv") == list(range(1, 9))
@@ -306,7 +303,7 @@ def test_torchrun_two_processes_gloo(tmp_path):
         pytest.skip(f"{torchrun} not found")
     out = tmp_path / "ddp"
     cmd = [str(torchrun), "--standalone", "--nproc_per_node=2", str(SCRIPT), "--out", str(out),
-           "--steps", "6", "--ckpt-every", "3", "--no-dvclive", "--rank-weights"]
+           "--steps", "6", "--ckpt-every", "3", "--rank-weights"]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120, env={**os.environ, "OMP_NUM_THREADS": "1"})
     assert proc.returncode == 0, proc.stderr[-3000:]
     last = load_checkpoint(out / "checkpoints" / "last.pt")
@@ -318,15 +315,16 @@ def test_torchrun_two_processes_gloo(tmp_path):
     _assert_state_equal(torch.load(out / "rank0.pt"), torch.load(out / "rank1.pt"))
 
 
-def test_resume_repairs_torn_dvclive_summary(tmp_path):
+def test_resume_drops_the_rows_of_a_killed_run_and_a_torn_last_row(tmp_path):
     cfg = _cfg(steps=4, ckpt_every=2)
     with pytest.raises(NonFiniteLossError):
-        _train(tiny.TinyRecipe(nan_at=3), tiny.make_dataset(), cfg, tmp_path, dvclive=True, progress=False)
-    (tmp_path / "dvclive" / "metrics.json").write_text('{"loss": 0.')  # as if killed mid-write
-    _train(tiny.TinyRecipe(), tiny.make_dataset(), cfg, tmp_path, dvclive=True, progress=False)
-    tsv = (tmp_path / "dvclive" / "plots" / "metrics" / "loss.tsv").read_text().splitlines()[1:]
-    assert [int(line.split("\t")[0]) for line in tsv] == [1, 2, 3, 4]
-    assert json.loads((tmp_path / "dvclive" / "metrics.json").read_text())["step"] == 4
+        _train(tiny.TinyRecipe(nan_at=3), tiny.make_dataset(), cfg, tmp_path, progress=False)
+    with open(tmp_path / "metrics.csv", "a") as fh:
+        fh.write("3,0.5")  # as if killed in the middle of writing a row
+    _train(tiny.TinyRecipe(), tiny.make_dataset(), cfg, tmp_path, progress=False)
+    rows = (tmp_path / "metrics.csv").read_text().splitlines()
+    assert _csv_steps(tmp_path / "metrics.csv") == [1, 2, 3, 4]
+    assert len({line.count(",") for line in rows}) == 1, rows  # every row has every column
 
 
 def test_worker_processes_give_the_same_batches(tmp_path):

@@ -80,9 +80,14 @@ def test_snakefile_and_dvc_yaml_agree(repo, tool_env):
     for name, job in rules.items():
         stage = stages[name]
         assert normalise_cmd(stage["cmd"]) == normalise_cmd(job["shell"]), f"{name}: commands differ"
-        outs = {o if isinstance(o, str) else next(iter(o))
-                for o in stage.get("outs", []) + stage.get("metrics", []) + stage.get("plots", [])}
-        assert outs == set(job["output"]), f"{name}: outs {outs} != outputs {job['output']}"
+        declared = stage.get("outs", []) + stage.get("metrics", []) + stage.get("plots", [])
+        outs = {o if isinstance(o, str) else next(iter(o)) for o in declared}
+        # A training curve persists across runs (the loop resumes it): a DVC plot, not a Snakemake output,
+        # which Snakemake would delete before a rerun that resumes a finished checkpoint.
+        curves = {next(iter(o)) for o in declared if isinstance(o, dict) and next(iter(o.values())).get("persist")}
+        assert curves == ({f"data/models/{name.removeprefix('train_')}/metrics.csv"} if name.startswith("train_")
+                          else {"data/models/diffusegae/metrics.csv"} if name == "finetune" else set()), name
+        assert outs - curves == set(job["output"]), f"{name}: outs {outs} != outputs {job['output']}"
         deps = set(stage.get("deps", []))
         assert set(job["input"]) <= deps, f"{name}: inputs {set(job['input']) - deps} missing from dvc deps"
 
@@ -263,14 +268,44 @@ def test_snakemakes_own_utilities_work_without_cores(repo, tool_env, tmp_path):
 
 
 def test_slurm_profile_sends_every_gpu_rule_to_the_gpu_partition(repo):
-    """Each rule that declares `gpu` gets the GPU partition and one GPU; the profile never overrides threads."""
+    """Every rule declares the resources of its kind (params `cluster`); exactly the training and GPU rules go to
+    the GPU partition, and the profile overrides neither sizes nor threads."""
     profile = yaml.safe_load((repo / "workflow/profiles/slurm/config.yaml").read_text())
     text = "".join(p.read_text() for p in (repo / "workflow/rules").glob("*.smk"))
-    gpu_rules = {m.group(1) for m in re.finditer(r"(?ms)^rule (\w+):\n(?:(?!^rule ).)*?^        gpu=GPU_PER_JOB,",
-                                                 text)}
-    assert {"train_diffae", "finetune", "eval_table2", "eval_ppl"} <= gpu_rules
+    kinds = {m.group(1): m.group(2) for m in re.finditer(
+        r"(?ms)^rule (\w+):\n(?:(?!^rule ).)*?^    resources:\n        \*\*(TRAIN|GPU|CPU)_JOB,", text)}
+    shell_rules = set(re.findall(r"(?m)^rule (\w+):\n(?:(?!^rule )(?:.*\n))*?    shell:", text))
+    assert shell_rules and shell_rules == set(kinds), shell_rules ^ set(kinds)
+    gpu_rules = {rule for rule, kind in kinds.items() if kind != "CPU"}
+    assert {"train_diffae", "train_gae", "finetune", "eval_table2", "eval_ppl"} <= gpu_rules
+    assert all(kinds[r] == "TRAIN" for r in gpu_rules if r.startswith("train_") or r == "finetune")
     sized = profile["set-resources"]
-    for rule in gpu_rules:
-        assert sized.get(rule, {}).get("slurm_partition") == "gpu" and sized[rule].get("gpu") == 1, rule
     assert set(sized) == gpu_rules, set(sized) ^ gpu_rules
+    assert all(v == {"slurm_partition": "gpu"} for v in sized.values())
+    assert set(profile["default-resources"]) == {"slurm_partition"}
     assert "cpus_per_task" not in str(profile)
+
+
+def test_jobs_ask_for_the_params_sizes_and_multi_gpu_training_uses_torchrun(repo, tool_env, tmp_path):
+    """`cluster.train.gpus: 2` makes training jobs hold two GPUs and start through torchrun, one process each;
+    other rules keep their own kind's sizes."""
+    clone = _clone(repo, tmp_path)
+    cfg = yaml.safe_load((repo / "presets/smoke.yaml").read_text())
+    cfg["preset"] = "two-gpus"
+    cfg["cluster"]["train"] = {"gpus": 2, "mem_mb": 3000, "runtime": 7}
+    (clone / "two-gpus.yaml").write_text(yaml.safe_dump(cfg))
+    out = _run(["snakemake", "-n", "-p", "results/two-gpus/data/models/ddim/final.pt", "--configfile", "two-gpus.yaml"],
+               clone, tool_env).stdout
+
+    def job(rule):  # the dry run's block of a job: from its header to the blank line after its shell command
+        return out[out.index(f"rule {rule}:"):].split("\n\n")[0]
+
+    def resources(rule):
+        line = re.search(r"(?m)^    resources: (.*)$", job(rule)).group(1)
+        return dict(item.split("=", 1) for item in line.split(", "))
+
+    assert "torchrun --standalone --nproc_per_node 2 -m diffae.cli train-ddim" in job("train_ddim")
+    assert {k: resources("train_ddim")[k] for k in ("mem_mb", "runtime", "gpu")} == {
+        "mem_mb": "3000", "runtime": "7", "gpu": "2"}
+    assert {k: resources("prepare_ilab")[k] for k in ("mem_mb", "runtime")} == {"mem_mb": "1000", "runtime": "10"}
+    assert "gpu" not in resources("prepare_ilab") and "torchrun" not in job("prepare_ilab")

@@ -18,6 +18,7 @@ from typing import Any
 from diffae.command_policy import DERIVATIONS
 from diffae.command_spec import (
     Command,
+    FromConst,
     FromDerived,
     FromFlag,
     FromParam,
@@ -61,6 +62,8 @@ def _value(source: Source, params: ParamsView, flags: dict[str, Any]) -> Any:
         return DERIVATIONS[source.name].fn(params, flags)
     if isinstance(source, FromView):
         return params
+    if isinstance(source, FromConst):
+        return source.value
     raise TypeError(f"unknown argument source {source!r}")
 
 

@@ -63,6 +63,19 @@ def celeba_root(params: ParamsView, flags: Flags) -> str | None:
     return _raw_root(params, "celeba")
 
 
+def _register_root(dataset: str) -> None:
+    """`<dataset>_root`: data.<dataset>.root, refused when null for a paper preset."""
+    def root(params: ParamsView, flags: Flags) -> str | None:
+        return _raw_root(params, dataset)
+
+    root.__name__ = f"{dataset}_root"
+    derivation(reads=("preset", f"data.{dataset}.root"))(root)
+
+
+for _dataset in ("ffhq", "celebahq", "lsun_horse", "lsun_bedroom"):
+    _register_root(_dataset)
+
+
 @derivation(flags=("method",))
 def method_name(params: ParamsView, flags: Flags) -> str:
     return METHODS[flags["method"]]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,14 @@ class FromView:
     pass
 
 
-Source = FromParam | FromFlag | FromDerived | FromView
+@dataclass(frozen=True)
+class FromConst:
+    """A fixed argument: one target serving several commands (e.g. the LSUN category)."""
+
+    value: Any
+
+
+Source = FromParam | FromFlag | FromDerived | FromView | FromConst
 
 
 def param(key: str) -> FromParam:
@@ -65,6 +73,10 @@ def derived(name: str) -> FromDerived:
 
 def view() -> FromView:
     return FromView()
+
+
+def const(value: Any) -> FromConst:
+    return FromConst(value)
 
 
 def _flags(items: tuple[str | Flag, ...]) -> tuple[Flag, ...]:

@@ -10,7 +10,7 @@ keys of `kwargs`; tests/test_cli.py checks every target imports and accepts thos
 from __future__ import annotations
 
 from diffae.command_policy import METHODS
-from diffae.command_spec import Command, Flag, derived, flag, param
+from diffae.command_spec import Command, Flag, const, derived, flag, param
 
 TRAIN_OUT = Flag("out", help="model folder (final.pt, checkpoints/, metrics.csv)")
 STANDIN = Flag("standin", help="stand-in folder, read when the params root is null")
@@ -58,6 +58,62 @@ TABLE: tuple[Command, ...] = (
         inputs=(STANDIN,), outputs=("out",),
         kwargs={"root": derived("celeba_root"), "standin_dir": flag("standin"), "out_dir": flag("out"),
                 "image_size": param("data.celeba.image_size")}),
+    Command(
+        name="standin-ffhq", help="generate the cartoon-face stand-in as FFHQ PNG folders (training faces)",
+        target="diffae.data.standin_face_folders:write_standin_ffhq",
+        reads=("data.ffhq.standin",), outputs=("out",),
+        kwargs={"out_root": flag("out"), "n_images": param("data.ffhq.standin.n_images"),
+                "image_size": param("data.ffhq.standin.image_size"), "seed": param("data.ffhq.standin.seed")},
+        done="wrote {result} stand-in ffhq images to {out}"),
+    Command(
+        name="standin-celebahq", help="generate the cartoon-face stand-in in CelebA-HQ format (test faces)",
+        target="diffae.data.standin_face_folders:write_standin_celebahq",
+        reads=("data.celebahq.standin",), outputs=("out",),
+        kwargs={"out_root": flag("out"), "n_images": param("data.celebahq.standin.n_images"),
+                "image_size": param("data.celebahq.standin.image_size"), "seed": param("data.celebahq.standin.seed")},
+        done="wrote {result} stand-in celebahq images to {out}"),
+    Command(
+        name="standin-horse", help="generate the procedural-horse stand-in as an LSUN LMDB",
+        target="diffae.data.standin_lsun:write_standin_lsun",
+        reads=("data.lsun_horse.standin",), outputs=("out",),
+        kwargs={"out_dir": flag("out"), "category": const("horse"), "n_images": param("data.lsun_horse.standin.n_images"),
+                "image_size": param("data.lsun_horse.standin.image_size"), "seed": param("data.lsun_horse.standin.seed")},
+        done="wrote {result} stand-in horse images to {out}"),
+    Command(
+        name="standin-bedroom", help="generate the procedural-bedroom stand-in (with scene attributes) as an LSUN LMDB",
+        target="diffae.data.standin_lsun:write_standin_lsun",
+        reads=("data.lsun_bedroom.standin",), outputs=("out",),
+        kwargs={"out_dir": flag("out"), "category": const("bedroom"), "n_images": param("data.lsun_bedroom.standin.n_images"),
+                "image_size": param("data.lsun_bedroom.standin.image_size"), "seed": param("data.lsun_bedroom.standin.seed")},
+        done="wrote {result} stand-in bedroom images to {out}"),
+    Command(
+        name="prepare-ffhq", help="read FFHQ (real root or stand-in) into the prepared format",
+        target="diffae.data.stages:prepare_ffhq",
+        reads=("preset", "data.ffhq.root", "data.ffhq.image_size", "data.ffhq.limit"),
+        inputs=(STANDIN,), outputs=("out",),
+        kwargs={"root": derived("ffhq_root"), "standin_dir": flag("standin"), "out_dir": flag("out"),
+                "image_size": param("data.ffhq.image_size"), "limit": param("data.ffhq.limit")}),
+    Command(
+        name="prepare-celebahq", help="read CelebA-HQ (real root or stand-in) into the prepared format",
+        target="diffae.data.stages:prepare_celebahq",
+        reads=("preset", "data.celebahq.root", "data.celebahq.image_size", "data.celebahq.limit"),
+        inputs=(STANDIN,), outputs=("out",),
+        kwargs={"root": derived("celebahq_root"), "standin_dir": flag("standin"), "out_dir": flag("out"),
+                "image_size": param("data.celebahq.image_size"), "limit": param("data.celebahq.limit")}),
+    Command(
+        name="prepare-horse", help="read LSUN Horse (real root or stand-in) into the prepared format",
+        target="diffae.data.stages:prepare_lsun",
+        reads=("preset", "data.lsun_horse.root", "data.lsun_horse.image_size", "data.lsun_horse.limit"),
+        inputs=(STANDIN,), outputs=("out",),
+        kwargs={"category": const("horse"), "root": derived("lsun_horse_root"), "standin_dir": flag("standin"), "out_dir": flag("out"),
+                "image_size": param("data.lsun_horse.image_size"), "limit": param("data.lsun_horse.limit")}),
+    Command(
+        name="prepare-bedroom", help="read LSUN Bedroom (real root or stand-in) into the prepared format",
+        target="diffae.data.stages:prepare_lsun",
+        reads=("preset", "data.lsun_bedroom.root", "data.lsun_bedroom.image_size", "data.lsun_bedroom.limit"),
+        inputs=(STANDIN,), outputs=("out",),
+        kwargs={"category": const("bedroom"), "root": derived("lsun_bedroom_root"), "standin_dir": flag("standin"), "out_dir": flag("out"),
+                "image_size": param("data.lsun_bedroom.image_size"), "limit": param("data.lsun_bedroom.limit")}),
     Command(
         name="split-ilab", help="seeded 80:20 train/test split of the prepared iLab samples",
         target="diffae.data.stages:make_split",

@@ -124,11 +124,43 @@ class CelebaData:
 
 
 @dataclass(frozen=True, config=_SECTION)
+class ImageStandin:
+    """A procedural stand-in written in the dataset's on-disk format, generated offline when its root is null."""
+
+    n_images: Int = Field(ge=8, description="number of generated images")
+    image_size: Int = Field(ge=8, le=1024, description="height of the written images in pixels")
+    seed: Int = _seed("the stand-in generator")
+
+
+@dataclass(frozen=True, config=_SECTION)
+class ImageData:
+    """An image dataset read by one loader (FFHQ, CelebA-HQ, LSUN), real or stand-in."""
+
+    root: Optional[str] = Field(description="the real dataset in its released layout (README, 'Datasets'); "
+                                            "null = stand-in")
+    image_size: Int = Field(ge=8, le=1024, description="prepared resolution (centre crop, square resize)")
+    limit: Optional[PosInt] = Field(description="read at most this many images (in the loader's order); null = all")
+    standin: ImageStandin = Field(description="the stand-in used when root is null")
+
+
+@dataclass(frozen=True, config=_SECTION)
 class DataConfig:
     """Datasets."""
 
     ilab: IlabData = Field(description="iLab-20M")
     celeba: CelebaData = Field(description="CelebA")
+    ffhq: ImageData = Field(description="FFHQ, PNG folders: Diff-AE's training faces")
+    celebahq: ImageData = Field(description="CelebA-HQ (CelebAMask-HQ release): Diff-AE's test faces and attributes")
+    lsun_horse: ImageData = Field(description="LSUN Horse, LMDB (Diff-AE Table 4)")
+    lsun_bedroom: ImageData = Field(description="LSUN Bedroom, LMDB (Diff-AE Table 4; DiffSiam)")
+
+    @model_validator(mode="after")
+    def _test_faces_are_not_training_faces(self) -> "DataConfig":
+        if self.ffhq.standin.seed == self.celebahq.standin.seed:
+            raise ValueError(f"data.ffhq.standin.seed and data.celebahq.standin.seed are both "
+                             f"{self.ffhq.standin.seed}: the CelebA-HQ stand-in (test faces) must use another seed "
+                             "than the FFHQ stand-in (training faces)")
+        return self
 
 
 @dataclass(frozen=True, config=_SECTION)
@@ -375,6 +407,36 @@ class EvalConfig:
     figures: FiguresEval = Field(description="DiffuseGAE Figs 6-9")
 
 
+# ---------------------------------------------------------------- cluster job sizes
+@dataclass(frozen=True, config=_SECTION)
+class CpuJob:
+    """What a CPU job asks the scheduler for."""
+
+    mem_mb: Int = Field(ge=1, description="memory in MB")
+    runtime: Int = Field(ge=1, description="wall-clock limit in minutes")
+
+
+@dataclass(frozen=True, config=_SECTION)
+class GpuJob:
+    """What a GPU job asks the scheduler for."""
+
+    gpus: Int = Field(ge=0, le=64, description="GPUs per job; 0 = ask for none (tiny models share the machine's "
+                                               "device, `device: auto` still takes a GPU it finds); training "
+                                               "jobs with more than one launch through torchrun")
+    mem_mb: Int = Field(ge=1, description="memory in MB")
+    runtime: Int = Field(ge=1, description="wall-clock limit in minutes")
+
+
+@dataclass(frozen=True, config=_SECTION)
+class ClusterConfig:
+    """Snakemake resources of each kind of job, for a scheduler (the SLURM profile passes them to sbatch) and for
+    GPU sharing on a workstation. Read by the workflow only: changing them reruns nothing."""
+
+    train: GpuJob = Field(description="training rules (train_*, finetune)")
+    gpu: GpuJob = Field(description="encoders and the DDIM evaluations (encode_*, eval_table2, eval_ppl, ...)")
+    cpu: CpuJob = Field(description="everything else: data preparation, probes, t-SNE, reports")
+
+
 # ---------------------------------------------------------------- the whole file
 @dataclass(frozen=True, config=ConfigDict(extra="forbid", title="diffae-repro params"))
 class Params:
@@ -396,6 +458,7 @@ class Params:
     train: TrainStages = Field(description="training loop knobs per stage")
     losses: LossConfig = Field(description="loss weights")
     eval: EvalConfig = Field(description="evaluation")
+    cluster: ClusterConfig = Field(description="what each job asks a scheduler for")
 
     @model_validator(mode="after")
     def _eval_groups_within_test_groups(self) -> "Params":

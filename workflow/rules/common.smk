@@ -1,17 +1,33 @@
 # Shared helpers for the rules: the params each rule tracks, the raw-data switch (real root or stand-in)
 # and paper-preset guards.
-import shutil
-
 from diffae.commands import COMMANDS
 from diffae.config import load_params
 from diffae.preflight import preflight
 
 PAPER = config["preset"].startswith("paper-")
 
-# GPUs each GPU job asks for. One where this machine has a GPU (the local profile offers one, so such jobs
-# do not overlap on a workstation), none on a CPU-only machine (where they run side by side). The SLURM
-# profile sets one GPU for them whatever the submitting node has.
-GPU_PER_JOB = 1 if shutil.which("nvidia-smi") else 0
+
+def job(kind):
+    """Snakemake resources of a `kind` job, from params `cluster.<kind>`: memory (MB), runtime (minutes) and, for
+    training and GPU jobs, the GPUs (`gpu`) it holds. The SLURM profile passes them to sbatch; the local profile
+    offers one GPU, so jobs that ask for one never overlap on a workstation."""
+    size = config["cluster"][kind]
+    resources = {"mem_mb": size["mem_mb"], "runtime": size["runtime"]}
+    if "gpus" in size:
+        resources["gpu"] = size["gpus"]
+    return resources
+
+
+TRAIN_JOB, GPU_JOB, CPU_JOB = job("train"), job("gpu"), job("cpu")
+
+# How training rules start `diffae`: one process per GPU through torchrun when a job holds more than one
+# (the loop averages gradients over ranks, diffae.train.distributed).
+TRAIN_GPUS = config["cluster"]["train"]["gpus"]
+TRAIN_LAUNCH = (
+    f"torchrun --standalone --nproc_per_node {TRAIN_GPUS} -m diffae.cli"
+    if TRAIN_GPUS > 1
+    else "diffae"
+)
 
 
 def tracked(command):
@@ -47,6 +63,6 @@ def raw_input(dataset):
     return _input
 
 
-def uses_celeba():
-    """CelebA is part of the default target unless a paper preset leaves its root unset."""
-    return not PAPER or bool(config["data"]["celeba"]["root"])
+def uses(dataset):
+    """A dataset other than iLab is part of the default target unless a paper preset leaves its root unset."""
+    return not PAPER or bool(config["data"][dataset]["root"])

@@ -2,6 +2,10 @@
 
 ILAB = f"{DATA}/prepared/ilab"
 CELEBA = f"{DATA}/prepared/celeba"
+FFHQ = f"{DATA}/prepared/ffhq"  # Diff-AE's training faces
+CELEBAHQ = f"{DATA}/prepared/celebahq"  # Diff-AE's test faces
+HORSE = f"{DATA}/prepared/lsun_horse"
+BEDROOM = f"{DATA}/prepared/lsun_bedroom"
 PREPARED_FILES = ["images.npy", "labels.csv", "meta.json"]
 
 DATA_TARGETS = [f"{ILAB}/{f}" for f in PREPARED_FILES] + [
@@ -10,8 +14,15 @@ DATA_TARGETS = [f"{ILAB}/{f}" for f in PREPARED_FILES] + [
     f"{ILAB}/groups_test.csv",
     f"{REPORTS}/figures/ilab_groups.png",
 ]
-if uses_celeba():
-    DATA_TARGETS += [f"{CELEBA}/{f}" for f in PREPARED_FILES]
+for _dataset, _folder in [
+    ("celeba", CELEBA),
+    ("ffhq", FFHQ),
+    ("celebahq", CELEBAHQ),
+    ("lsun_horse", HORSE),
+    ("lsun_bedroom", BEDROOM),
+]:
+    if uses(_dataset):
+        DATA_TARGETS += [f"{_folder}/{f}" for f in PREPARED_FILES]
 
 
 rule standin_ilab:
@@ -23,6 +34,8 @@ rule standin_ilab:
         f"{BENCH}/standin_ilab.tsv"
     conda:
         "../envs/diffae.yaml"
+    resources:
+        **CPU_JOB,
     params:
         cfg=PARAMS,
         tracked=tracked("standin-ilab"),
@@ -39,6 +52,8 @@ rule standin_celeba:
         f"{BENCH}/standin_celeba.tsv"
     conda:
         "../envs/diffae.yaml"
+    resources:
+        **CPU_JOB,
     params:
         cfg=PARAMS,
         tracked=tracked("standin-celeba"),
@@ -57,6 +72,8 @@ rule prepare_ilab:
         f"{BENCH}/prepare_ilab.tsv"
     conda:
         "../envs/diffae.yaml"
+    resources:
+        **CPU_JOB,
     params:
         cfg=PARAMS,
         tracked=tracked("prepare-ilab"),
@@ -76,11 +93,169 @@ rule prepare_celeba:
         f"{BENCH}/prepare_celeba.tsv"
     conda:
         "../envs/diffae.yaml"
+    resources:
+        **CPU_JOB,
     params:
         cfg=PARAMS,
         tracked=tracked("prepare-celeba"),
     shell:
         f"diffae prepare-celeba --params {{params.cfg}} --standin {DATA}/raw/celeba_standin --out {CELEBA} "
+        f"2>&1 | tee {{log}}"
+
+
+rule standin_ffhq:
+    output:
+        directory(f"{DATA}/raw/ffhq_standin"),
+    log:
+        f"{LOGS}/standin_ffhq.log",
+    benchmark:
+        f"{BENCH}/standin_ffhq.tsv"
+    conda:
+        "../envs/diffae.yaml"
+    resources:
+        **CPU_JOB,
+    params:
+        cfg=PARAMS,
+        tracked=tracked("standin-ffhq"),
+    shell:
+        f"diffae standin-ffhq --params {{params.cfg}} --out {{output}} 2>&1 | tee {{log}}"
+
+
+rule prepare_ffhq:
+    input:
+        raw_input("ffhq"),
+    output:
+        expand("{d}/{f}", d=FFHQ, f=PREPARED_FILES),
+    log:
+        f"{LOGS}/prepare_ffhq.log",
+    benchmark:
+        f"{BENCH}/prepare_ffhq.tsv"
+    conda:
+        "../envs/diffae.yaml"
+    resources:
+        **CPU_JOB,
+    params:
+        cfg=PARAMS,
+        tracked=tracked("prepare-ffhq"),
+    shell:
+        f"diffae prepare-ffhq --params {{params.cfg}} --standin {DATA}/raw/ffhq_standin --out {FFHQ} "
+        f"2>&1 | tee {{log}}"
+
+
+rule standin_celebahq:
+    output:
+        directory(f"{DATA}/raw/celebahq_standin"),
+    log:
+        f"{LOGS}/standin_celebahq.log",
+    benchmark:
+        f"{BENCH}/standin_celebahq.tsv"
+    conda:
+        "../envs/diffae.yaml"
+    resources:
+        **CPU_JOB,
+    params:
+        cfg=PARAMS,
+        tracked=tracked("standin-celebahq"),
+    shell:
+        f"diffae standin-celebahq --params {{params.cfg}} --out {{output}} 2>&1 | tee {{log}}"
+
+
+rule prepare_celebahq:
+    input:
+        raw_input("celebahq"),
+    output:
+        expand("{d}/{f}", d=CELEBAHQ, f=PREPARED_FILES),
+    log:
+        f"{LOGS}/prepare_celebahq.log",
+    benchmark:
+        f"{BENCH}/prepare_celebahq.tsv"
+    conda:
+        "../envs/diffae.yaml"
+    resources:
+        **CPU_JOB,
+    params:
+        cfg=PARAMS,
+        tracked=tracked("prepare-celebahq"),
+    shell:
+        f"diffae prepare-celebahq --params {{params.cfg}} --standin {DATA}/raw/celebahq_standin --out {CELEBAHQ} "
+        f"2>&1 | tee {{log}}"
+
+
+rule standin_horse:
+    output:
+        directory(f"{DATA}/raw/lsun_horse_standin"),
+    log:
+        f"{LOGS}/standin_horse.log",
+    benchmark:
+        f"{BENCH}/standin_horse.tsv"
+    conda:
+        "../envs/diffae.yaml"
+    resources:
+        **CPU_JOB,
+    params:
+        cfg=PARAMS,
+        tracked=tracked("standin-horse"),
+    shell:
+        f"diffae standin-horse --params {{params.cfg}} --out {{output}} 2>&1 | tee {{log}}"
+
+
+rule prepare_horse:
+    input:
+        raw_input("lsun_horse"),
+    output:
+        expand("{d}/{f}", d=HORSE, f=PREPARED_FILES),
+    log:
+        f"{LOGS}/prepare_horse.log",
+    benchmark:
+        f"{BENCH}/prepare_horse.tsv"
+    conda:
+        "../envs/diffae.yaml"
+    resources:
+        **CPU_JOB,
+    params:
+        cfg=PARAMS,
+        tracked=tracked("prepare-horse"),
+    shell:
+        f"diffae prepare-horse --params {{params.cfg}} --standin {DATA}/raw/lsun_horse_standin --out {HORSE} "
+        f"2>&1 | tee {{log}}"
+
+
+rule standin_bedroom:
+    output:
+        directory(f"{DATA}/raw/lsun_bedroom_standin"),
+    log:
+        f"{LOGS}/standin_bedroom.log",
+    benchmark:
+        f"{BENCH}/standin_bedroom.tsv"
+    conda:
+        "../envs/diffae.yaml"
+    resources:
+        **CPU_JOB,
+    params:
+        cfg=PARAMS,
+        tracked=tracked("standin-bedroom"),
+    shell:
+        f"diffae standin-bedroom --params {{params.cfg}} --out {{output}} 2>&1 | tee {{log}}"
+
+
+rule prepare_bedroom:
+    input:
+        raw_input("lsun_bedroom"),
+    output:
+        expand("{d}/{f}", d=BEDROOM, f=PREPARED_FILES),
+    log:
+        f"{LOGS}/prepare_bedroom.log",
+    benchmark:
+        f"{BENCH}/prepare_bedroom.tsv"
+    conda:
+        "../envs/diffae.yaml"
+    resources:
+        **CPU_JOB,
+    params:
+        cfg=PARAMS,
+        tracked=tracked("prepare-bedroom"),
+    shell:
+        f"diffae prepare-bedroom --params {{params.cfg}} --standin {DATA}/raw/lsun_bedroom_standin --out {BEDROOM} "
         f"2>&1 | tee {{log}}"
 
 
@@ -95,6 +270,8 @@ rule split_ilab:
         f"{BENCH}/split_ilab.tsv"
     conda:
         "../envs/diffae.yaml"
+    resources:
+        **CPU_JOB,
     params:
         cfg=PARAMS,
         tracked=tracked("split-ilab"),
@@ -115,6 +292,8 @@ rule groups_ilab:
         f"{BENCH}/groups_ilab.tsv"
     conda:
         "../envs/diffae.yaml"
+    resources:
+        **CPU_JOB,
     params:
         cfg=PARAMS,
         tracked=tracked("groups-ilab"),
@@ -139,6 +318,8 @@ rule figure_groups:
         f"{BENCH}/figure_groups.tsv"
     conda:
         "../envs/diffae.yaml"
+    resources:
+        **CPU_JOB,
     params:
         cfg=PARAMS,
         tracked=tracked("figure-groups"),

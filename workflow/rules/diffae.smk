@@ -24,12 +24,12 @@ rule train_diffae:
     conda:
         "../envs/diffae.yaml"
     resources:
-        gpu=GPU_PER_JOB,
+        **TRAIN_JOB,
     params:
         cfg=PARAMS,
         tracked=tracked("train-diffae"),
     shell:
-        f"diffae train-diffae --params {{params.cfg}} --prepared {ILAB} --split {{input.split}} --out "
+        f"{TRAIN_LAUNCH} train-diffae --params {{params.cfg}} --prepared {ILAB} --split {{input.split}} --out "
         f"{MODELS}/diffae 2>&1 | tee {{log}}"
 
 
@@ -46,12 +46,12 @@ rule train_ddim:
     conda:
         "../envs/diffae.yaml"
     resources:
-        gpu=GPU_PER_JOB,
+        **TRAIN_JOB,
     params:
         cfg=PARAMS,
         tracked=tracked("train-ddim"),
     shell:
-        f"diffae train-ddim --params {{params.cfg}} --prepared {ILAB} --split {{input.split}} --out "
+        f"{TRAIN_LAUNCH} train-ddim --params {{params.cfg}} --prepared {ILAB} --split {{input.split}} --out "
         f"{MODELS}/ddim 2>&1 | tee {{log}}"
 
 
@@ -69,7 +69,7 @@ rule encode_diffae:
     conda:
         "../envs/diffae.yaml"
     resources:
-        gpu=GPU_PER_JOB,
+        **GPU_JOB,
     params:
         cfg=PARAMS,
         tracked=tracked("encode"),
@@ -89,11 +89,13 @@ rule train_latent_ddim:
         f"{BENCH}/train_latent_ddim.tsv"
     conda:
         "../envs/diffae.yaml"
+    resources:
+        **TRAIN_JOB,
     params:
         cfg=PARAMS,
         tracked=tracked("train-latent-ddim"),
     shell:
-        f"diffae train-latent-ddim --params {{params.cfg}} --latents {{input}} --out {MODELS}/latent_ddim "
+        f"{TRAIN_LAUNCH} train-latent-ddim --params {{params.cfg}} --latents {{input}} --out {MODELS}/latent_ddim "
         f"2>&1 | tee {{log}}"
 
 
@@ -112,7 +114,7 @@ rule eval_diffae_table2:
     conda:
         "../envs/diffae.yaml"
     resources:
-        gpu=GPU_PER_JOB,
+        **GPU_JOB,
     params:
         cfg=PARAMS,
         tracked=tracked("eval-diffae-table2"),
@@ -136,6 +138,8 @@ rule table_diffae_recon:
         f"{BENCH}/table_diffae_recon.tsv"
     conda:
         "../envs/diffae.yaml"
+    resources:
+        **CPU_JOB,
     params:
         cfg=PARAMS,
         tracked=tracked("table-diffae-recon"),

@@ -29,11 +29,13 @@ rule train_gae:
         f"{BENCH}/train_gae.tsv"
     conda:
         "../envs/diffae.yaml"
+    resources:
+        **TRAIN_JOB,
     params:
         cfg=PARAMS,
         tracked=tracked("train-gae"),
     shell:
-        f"diffae train-gae --params {{params.cfg}} --latents {{input.latents}} --prepared {ILAB} --groups "
+        f"{TRAIN_LAUNCH} train-gae --params {{params.cfg}} --latents {{input.latents}} --prepared {ILAB} --groups "
         f"{{input.groups}} --out {MODELS}/gae 2>&1 | tee {{log}}"
 
 
@@ -52,12 +54,12 @@ rule finetune:
     conda:
         "../envs/diffae.yaml"
     resources:
-        gpu=GPU_PER_JOB,
+        **TRAIN_JOB,
     params:
         cfg=PARAMS,
         tracked=tracked("finetune"),
     shell:
-        f"diffae finetune --params {{params.cfg}} --diffae {{input.diffae}} --gae {{input.gae}} --prepared "
+        f"{TRAIN_LAUNCH} finetune --params {{params.cfg}} --diffae {{input.diffae}} --gae {{input.gae}} --prepared "
         f"{ILAB} --groups {{input.groups}} --out {MODELS}/diffusegae 2>&1 | tee {{log}}"
 
 
@@ -74,12 +76,12 @@ rule train_gzsnet:
     conda:
         "../envs/diffae.yaml"
     resources:
-        gpu=GPU_PER_JOB,
+        **TRAIN_JOB,
     params:
         cfg=PARAMS,
         tracked=tracked("train-gzsnet"),
     shell:
-        f"diffae train-gzsnet --params {{params.cfg}} --prepared {ILAB} --groups {{input.groups}} --out "
+        f"{TRAIN_LAUNCH} train-gzsnet --params {{params.cfg}} --prepared {ILAB} --groups {{input.groups}} --out "
         f"{MODELS}/gzsnet 2>&1 | tee {{log}}"
 
 
@@ -96,12 +98,12 @@ rule train_aeds:
     conda:
         "../envs/diffae.yaml"
     resources:
-        gpu=GPU_PER_JOB,
+        **TRAIN_JOB,
     params:
         cfg=PARAMS,
         tracked=tracked("train-aeds"),
     shell:
-        f"diffae train-aeds --params {{params.cfg}} --prepared {ILAB} --split {{input.split}} --out "
+        f"{TRAIN_LAUNCH} train-aeds --params {{params.cfg}} --prepared {ILAB} --split {{input.split}} --out "
         f"{MODELS}/aeds 2>&1 | tee {{log}}"
 
 
@@ -118,7 +120,7 @@ rule encode_diffusegae:
     conda:
         "../envs/diffae.yaml"
     resources:
-        gpu=GPU_PER_JOB,
+        **GPU_JOB,
     params:
         cfg=PARAMS,
         tracked=tracked("encode-method"),
@@ -139,6 +141,8 @@ rule encode_gzsnet:
         f"{BENCH}/encode_gzsnet.tsv"
     conda:
         "../envs/diffae.yaml"
+    resources:
+        **CPU_JOB,
     params:
         cfg=PARAMS,
         tracked=tracked("encode-method"),
@@ -159,6 +163,8 @@ rule encode_aeds:
         f"{BENCH}/encode_aeds.tsv"
     conda:
         "../envs/diffae.yaml"
+    resources:
+        **CPU_JOB,
     params:
         cfg=PARAMS,
         tracked=tracked("encode-method"),
@@ -181,6 +187,8 @@ rule eval_table1:
         f"{BENCH}/eval_table1.tsv"
     conda:
         "../envs/diffae.yaml"
+    resources:
+        **CPU_JOB,
     params:
         cfg=PARAMS,
         tracked=tracked("eval-table1"),
@@ -205,6 +213,8 @@ rule table1:
         f"{BENCH}/table1.tsv"
     conda:
         "../envs/diffae.yaml"
+    resources:
+        **CPU_JOB,
     params:
         cfg=PARAMS,
         tracked=tracked("table1"),
@@ -228,7 +238,7 @@ rule eval_table2:
     conda:
         "../envs/diffae.yaml"
     resources:
-        gpu=GPU_PER_JOB,
+        **GPU_JOB,
     params:
         cfg=PARAMS,
         tracked=tracked("eval-table2"),
@@ -253,6 +263,8 @@ rule table2:
         f"{BENCH}/table2.tsv"
     conda:
         "../envs/diffae.yaml"
+    resources:
+        **CPU_JOB,
     params:
         cfg=PARAMS,
         tracked=tracked("table2"),
@@ -273,6 +285,8 @@ rule eval_tsne:
         f"{BENCH}/eval_tsne.tsv"
     conda:
         "../envs/diffae.yaml"
+    resources:
+        **CPU_JOB,
     params:
         cfg=PARAMS,
         tracked=tracked("eval-tsne"),
@@ -303,6 +317,8 @@ rule figures_tsne:
         f"{BENCH}/figures_tsne.tsv"
     conda:
         "../envs/diffae.yaml"
+    resources:
+        **CPU_JOB,
     params:
         cfg=PARAMS,
         tracked=tracked("figures-tsne"),
@@ -327,7 +343,7 @@ rule eval_editing:
     conda:
         "../envs/diffae.yaml"
     resources:
-        gpu=GPU_PER_JOB,
+        **GPU_JOB,
     params:
         cfg=PARAMS,
         tracked=tracked("eval-editing"),
@@ -355,6 +371,8 @@ rule figures_editing:
         f"{BENCH}/figures_editing.tsv"
     conda:
         "../envs/diffae.yaml"
+    resources:
+        **CPU_JOB,
     params:
         cfg=PARAMS,
         tracked=tracked("figures-editing"),
@@ -377,7 +395,7 @@ rule eval_ppl:
     conda:
         "../envs/diffae.yaml"
     resources:
-        gpu=GPU_PER_JOB,
+        **GPU_JOB,
     params:
         cfg=PARAMS,
         tracked=tracked("eval-ppl"),
@@ -402,6 +420,8 @@ rule figure_ppl:
         f"{BENCH}/figure_ppl.tsv"
     conda:
         "../envs/diffae.yaml"
+    resources:
+        **CPU_JOB,
     params:
         cfg=PARAMS,
         tracked=tracked("figure-ppl"),
@@ -427,6 +447,8 @@ rule claims:
         f"{BENCH}/claims.tsv"
     conda:
         "../envs/diffae.yaml"
+    resources:
+        **CPU_JOB,
     params:
         cfg=PARAMS,
         tracked=tracked("claims"),
@@ -451,6 +473,8 @@ rule metrics:
         f"{BENCH}/metrics.tsv"
     conda:
         "../envs/diffae.yaml"
+    resources:
+        **CPU_JOB,
     params:
         cfg=PARAMS,
         tracked=tracked("metrics"),

@@ -54,6 +54,54 @@ def prepare_celeba(root: Optional[str], standin_dir: str | Path, out_dir: str | 
     log.info("prepared %d CelebA images (%s) -> %s", len(images), source, out_dir)
 
 
+def prepare_ffhq(root: Optional[str], standin_dir: str | Path, out_dir: str | Path, image_size: int,
+                 limit: Optional[int]) -> None:
+    from diffae.data.ffhq import load_ffhq
+
+    raw, source = resolve_raw(root, standin_dir)
+    images, labels = load_ffhq(raw, image_size=image_size, limit=limit)
+    save_prepared(out_dir, images, labels, {"dataset": "ffhq", "source": source, "root": str(raw),
+                                            "image_size": image_size, "limit": limit, "attributes": []})
+    log.info("prepared %d FFHQ images (%s) -> %s", len(images), source, out_dir)
+
+
+def prepare_celebahq(root: Optional[str], standin_dir: str | Path, out_dir: str | Path, image_size: int,
+                     limit: Optional[int]) -> None:
+    from diffae.data.celeba import CELEBA_ATTRIBUTES
+    from diffae.data.celebahq import load_celebahq
+
+    raw, source = resolve_raw(root, standin_dir)
+    images, labels = load_celebahq(raw, image_size=image_size, limit=limit)
+    save_prepared(out_dir, images, labels, {"dataset": "celebahq", "source": source, "root": str(raw),
+                                            "image_size": image_size, "limit": limit,
+                                            "attributes": list(CELEBA_ATTRIBUTES)})
+    log.info("prepared %d CelebA-HQ images (%s) -> %s", len(images), source, out_dir)
+
+
+def prepare_lsun(category: str, root: Optional[str], standin_dir: str | Path, out_dir: str | Path,
+                 image_size: int, limit: Optional[int]) -> None:
+    """An LSUN LMDB (real or stand-in) -> prepared; a stand-in bedroom's scene attributes (attributes.csv beside
+    data.mdb) join the labels by key."""
+    from diffae.data.lsun import load_lsun
+    from diffae.data.standin_lsun import ATTRIBUTE_FILE
+
+    raw, source = resolve_raw(root, standin_dir)
+    images, labels = load_lsun(raw, image_size=image_size, limit=limit)
+    attributes: list[str] = []
+    if (raw / ATTRIBUTE_FILE).is_file():
+        table = pd.read_csv(raw / ATTRIBUTE_FILE, dtype={"file": str})
+        attributes = [c for c in table.columns if c != "file"]
+        labels = labels.merge(table, on="file", how="left", validate="one_to_one")
+        missing = labels[attributes].isna().any(axis=1)
+        if missing.any():
+            raise DatasetError(f"{raw / ATTRIBUTE_FILE} has no row for {int(missing.sum())} LMDB key(s), "
+                               f"e.g. {labels.loc[missing, 'file'].iloc[0]!r}")
+        labels[attributes] = labels[attributes].astype("int8")
+    save_prepared(out_dir, images, labels, {"dataset": f"lsun_{category}", "source": source, "root": str(raw),
+                                            "image_size": image_size, "limit": limit, "attributes": attributes})
+    log.info("prepared %d LSUN %s images (%s) -> %s", len(images), category, source, out_dir)
+
+
 def make_split(prepared_dir: str | Path, out_csv: str | Path, test_fraction: float, seed: int) -> np.ndarray:
     n = len(load_prepared(prepared_dir).labels)
     split = split_indices(n, test_fraction=test_fraction, seed=seed)

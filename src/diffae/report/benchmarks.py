@@ -1,4 +1,4 @@
-"""What each rule of a run cost: the Snakemake `benchmark:` files (`benchmarks/<rule>.tsv`) as one table.
+"""What each rule of a run cost: the Snakemake `benchmark:` files (`logs/benchmarks/<rule>.tsv`) as one table.
 
 `python -m diffae.report.benchmarks [TREE]` prints a markdown table (rule, wall time, peak memory, CPU time),
 slowest first, with the total; TREE is `.` for params.yaml's run or `results/<preset>` for a preset's. The
@@ -15,7 +15,7 @@ import pandas as pd
 
 def read_benchmarks(tree: str | Path) -> pd.DataFrame:
     """One row per rule: wall seconds (`s`), peak resident memory in MB (`max_rss`), CPU seconds."""
-    folder = Path(tree) / "benchmarks"
+    folder = Path(tree) / "logs" / "benchmarks"
     files = sorted(folder.glob("*.tsv"))
     if not files:
         raise FileNotFoundError(f"no benchmark files in {folder} (run the pipeline first)")

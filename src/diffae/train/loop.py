@@ -47,7 +47,7 @@ log = logging.getLogger(__name__)
 # Settings a checkpoint records, in this order: the params section and the run-level keywords.
 _RECORDED = ("steps", "batch_size", "lr", "optimizer", "weight_decay", "betas", "ema_decay", "ema_warmup",
              "grad_clip", "ckpt_every", "log_every", "amp", "channels_last", "compile", "seed", "warmup_steps",
-             "num_workers", "dvclive")
+             "num_workers")
 MISMATCH_POLICIES = ("restart", "refuse")
 
 
@@ -95,7 +95,6 @@ def train(
     device: str | torch.device = "cpu",
     meta: Mapping[str, Any] | None = None,
     num_workers: int = 0,
-    dvclive: bool = True,
     betas: tuple[float, float] = (0.9, 0.999),
     progress: bool = True,
     on_mismatch: str = "restart",
@@ -104,7 +103,7 @@ def train(
 
     Writes ``out_dir/checkpoints/last.pt`` every ``cfg.ckpt_every`` updates and at the end,
     ``out_dir/final.pt`` (EMA weights per module + ``meta``) at the end, and
-    ``out_dir/metrics.csv`` (+ ``out_dir/dvclive`` when ``dvclive``) every ``cfg.log_every``
+    ``out_dir/metrics.csv`` (the one training log; DVC plots it) every ``cfg.log_every``
     updates. If ``last.pt`` exists the run resumes from it; if it is already at ``cfg.steps`` only
     ``final.pt`` is (re)written when missing. ``seed`` seeds the global RNGs (rank r uses
     seed + r) and the batch order; ``betas`` are Adam's; ``num_workers`` DataLoader processes
@@ -123,7 +122,7 @@ def train(
     ok = False
     try:
         trainer = Trainer(recipe, data, cfg, Path(out_dir), ctx, seed=seed, betas=betas, num_workers=num_workers,
-                          dvclive=dvclive, progress=progress, meta=dict(meta or {}), on_mismatch=on_mismatch)
+                          progress=progress, meta=dict(meta or {}), on_mismatch=on_mismatch)
         result = trainer.run()
         ok = True
         return result
@@ -138,15 +137,15 @@ class Trainer:
     """One run of the loop on one rank: the state its phases share."""
 
     def __init__(self, recipe: Recipe, data: Any, cfg: TrainConfig, out_dir: Path, ctx: ddp.DistContext, *,
-                 seed: int, betas: tuple[float, float], num_workers: int, dvclive: bool, progress: bool,
+                 seed: int, betas: tuple[float, float], num_workers: int, progress: bool,
                  meta: dict[str, Any], on_mismatch: str = "restart") -> None:
         if on_mismatch not in MISMATCH_POLICIES:
             raise ValueError(f"on_mismatch={on_mismatch!r}; expected one of {MISMATCH_POLICIES}")
         self.recipe, self.data, self.cfg, self.out_dir, self.ctx = recipe, data, cfg, out_dir, ctx
         self.seed, self.betas, self.num_workers = seed, tuple(float(b) for b in betas), num_workers
-        self.dvclive, self.progress, self.meta, self.on_mismatch = dvclive, progress, meta, on_mismatch
+        self.progress, self.meta, self.on_mismatch = progress, meta, on_mismatch
         self.last_path, self.final_path = out_dir / "checkpoints" / "last.pt", out_dir / "final.pt"
-        self.config = _run_config(cfg, seed=seed, betas=self.betas, num_workers=num_workers, dvclive=dvclive)
+        self.config = _run_config(cfg, seed=seed, betas=self.betas, num_workers=num_workers)
         self.start, self.resumed_from, self.last_ckpt = 0, None, None
         self.ema: EMA | None = None
         self.metrics: MetricsLog | None = None
@@ -293,7 +292,7 @@ class Trainer:
     # ------------------------------------------------------------------ logs and checkpoints
     def _open_logs(self) -> None:
         if self.ctx.is_main:
-            self.metrics = MetricsLog(self.out_dir, self.start, self.dvclive)
+            self.metrics = MetricsLog(self.out_dir, self.start)
         if self.progress and self.ctx.is_main:
             from tqdm.auto import tqdm
 
@@ -302,8 +301,6 @@ class Trainer:
     def _close_logs(self) -> None:
         if self.bar is not None:
             self.bar.close()
-        if self.metrics is not None:
-            self.metrics.close()
 
     def _log(self, done: int, update: _Update) -> dict[str, float]:
         """Loss and terms averaged over ranks, lr and grad norm: to metrics.csv (rank 0) and the bar."""
