@@ -1,3 +1,4 @@
+import functools
 import os
 import shutil
 import sys
@@ -8,6 +9,20 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent
+
+
+def dvc_stages(repo):
+    """dvc.yaml's stages with each `foreach` (over a params.yaml list) expanded to DVC's `name@item` stages."""
+    params = yaml.safe_load((repo / "params.yaml").read_text())
+    stages = {}
+    for name, stage in yaml.safe_load((repo / "dvc.yaml").read_text())["stages"].items():
+        if "foreach" not in stage:
+            stages[name] = stage
+            continue
+        items = functools.reduce(lambda node, key: node[key], stage["foreach"][2:-1].split("."), params)
+        for item in items:
+            stages[f"{name}@{item}"] = yaml.safe_load(yaml.safe_dump(stage["do"]).replace("${item}", str(item)))
+    return stages
 
 
 def copy_checkout(repo: Path, dst: Path) -> Path:

@@ -103,8 +103,8 @@ def test_every_argument_source_is_declared():
                 missing = [k for k in d.reads if not _covered(k, command.reads)]
                 assert not missing, f"{where}: derived {source.name} reads undeclared {missing}"
                 assert set(d.flags) <= dests, f"{where}: derived {source.name} needs flags {d.flags}"
-            elif isinstance(source, FromConst):  # a fixed value needs nothing declared; it must be plain data
-                assert isinstance(source.value, (str, int, float, bool)), f"{where}: {source.value!r}"
+            elif isinstance(source, FromConst):  # a fixed value needs nothing declared; plain data or None
+                assert source.value is None or isinstance(source.value, (str, int, float, bool)), where
             else:
                 assert isinstance(source, FromView), f"{where}: unknown source {source!r}"
 

@@ -17,9 +17,9 @@ from conftest import VENV_BIN, copy_checkout
 
 pytestmark = pytest.mark.cluster
 
-GPU_RULES = {"train_diffae", "train_ddim", "train_latent_ddim", "train_gae", "finetune", "train_gzsnet",
-             "train_aeds", "encode_diffae", "encode_diffusegae", "eval_diffae_table2", "eval_table2",
-             "eval_editing", "eval_ppl"}
+GPU_RULES = {"train_diffae", "train_ddim", "train_diffae_faces", "train_ddim_faces", "train_diffae_zdim",
+             "train_latent_ddim", "train_gae", "finetune", "train_gzsnet", "train_aeds", "encode_diffae",
+             "encode_diffusegae", "eval_diffae_table2", "eval_diffae_zdim", "eval_table2", "eval_editing", "eval_ppl"}
 
 
 def _slurm_jobs():
@@ -65,7 +65,7 @@ def test_every_job_ran_on_slurm_and_wrote_the_reports(cluster_run):
 
 def test_gpu_rules_went_to_the_gpu_partition_with_the_params_sizes(cluster_run):
     _, jobs, _ = cluster_run
-    jobs = jobs.assign(rule=jobs["comment"].str.removeprefix("rule_"))
+    jobs = jobs.assign(rule=jobs["comment"].str.removeprefix("rule_").str.replace(r"_wildcards_.*$", "", regex=True))
     assert set(jobs["rule"]) >= GPU_RULES
     for row in jobs.itertuples():
         gpu_rule = row.rule in GPU_RULES
@@ -86,7 +86,8 @@ def test_training_ran_two_torchrun_processes(cluster_run):
 
 def test_rule_logs_and_benchmarks_of_every_job(cluster_run):
     tree, jobs, _ = cluster_run
-    for rule in jobs["comment"].str.removeprefix("rule_"):
-        assert (tree / f"logs/{rule}.log").exists(), rule
-        bench = pd.read_csv(tree / f"logs/benchmarks/{rule}.tsv", sep="\t")
-        assert bench["s"].iloc[0] > 0, rule
+    for comment in jobs["comment"]:  # rule_<name>, or rule_<name>_wildcards_<value> for a wildcard rule
+        name = comment.removeprefix("rule_").replace("_wildcards_", "_")
+        assert (tree / f"logs/{name}.log").exists(), name
+        bench = pd.read_csv(tree / f"logs/benchmarks/{name}.tsv", sep="\t")
+        assert bench["s"].iloc[0] > 0, name

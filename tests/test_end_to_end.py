@@ -13,7 +13,7 @@ import subprocess
 import pandas as pd
 import pytest
 import yaml
-from conftest import copy_checkout
+from conftest import copy_checkout, dvc_stages
 
 pytestmark = pytest.mark.slow
 
@@ -199,9 +199,8 @@ def test_dvc_plots_show_every_training_curve(smoke_clone, tool_env):
                          text=True, timeout=300)
     shown = json.loads(res.stdout)
     assert not shown.get("errors"), shown.get("errors")
-    stages = yaml.safe_load((smoke_clone / "dvc.yaml").read_text())["stages"]
-    curves = {next(iter(p)) for stage in stages.values() for p in stage.get("plots", [])}
-    assert len(curves) == 7 and set(shown["data"]) == curves
+    curves = {next(iter(p)) for stage in dvc_stages(smoke_clone).values() for p in stage.get("plots", [])}
+    assert len(curves) == 9 + 4 and set(shown["data"]) == curves  # 9 training stages + 4 z_sem widths
     for curve in curves:
         values = shown["data"][curve][0]["content"]["data"]["values"]
         assert [int(v["step"]) for v in values] == pd.read_csv(smoke_clone / curve)["step"].tolist() != [], curve

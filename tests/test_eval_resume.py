@@ -127,3 +127,42 @@ def test_ppl_numbers_run_and_resume_per_method(inputs, monkeypatch):
     resumed = ppl.ppl_numbers(codecs, inputs / "p", inputs / "split.csv", inputs / "t.csv", **kwargs)
     assert len(calls) == 1
     pd.testing.assert_frame_equal(resumed, whole)
+
+
+def test_table2_numbers_carry_latent_sizes_and_the_test_set(inputs):
+    """Latent size = inferred x_T (3*8*8) + z_sem (6) for Diff-AE, x_T alone for DDIM, z_sem alone for row a;
+    without a split every image of the prepared set is a test image."""
+    models = _artifacts(inputs)
+    whole = table.diffae_table2(models["diffae"], models["ddim"], inputs / "p", None, inputs / "w.csv",
+                                step_counts=[2], n_images=12, batch_size=6, seed=0, clip_x0=True, weights_dir=None,
+                                allow_random=True, device="cpu")
+    sizes = dict(zip(whole["model"], whole["latent_dim"]))
+    assert sizes == {"DDIM (inferred x_T)": 192, "Diff-AE (inferred x_T)": 198, "Diff-AE a) random x_T": 6}
+    assert (whole["n_samples"] == 12).all() and (whole["test_set"] == "p (standin)").all()
+
+
+def test_zsem_ablation_rows_reuse_row_a_protocol(inputs):
+    """Rows b-e: each width's model, random x_T from the same seed as row a; a 6-d model at the same weights
+    as the main Diff-AE gives exactly row a's numbers."""
+    models = _artifacts(inputs)
+    (inputs / "faces" / "diffae_z6").mkdir(parents=True)
+    (inputs / "faces" / "diffae_z6" / "final.pt").write_bytes(models["diffae"].read_bytes())
+    kw = dict(step_counts=[2, 3], n_images=4, batch_size=4, seed=0, clip_x0=True, weights_dir=None,
+              allow_random=True, device="cpu")
+    ab = table.zsem_ablation_table(inputs / "faces", inputs / "p", inputs / "split.csv", inputs / "z.csv", z_dims=[6],
+                                   **kw)
+    main = table.diffae_table2(models["diffae"], models["ddim"], inputs / "p", inputs / "split.csv",
+                               inputs / "m.csv", **kw)
+    row_a = main[main["model"] == "Diff-AE a) random x_T"].reset_index(drop=True)
+    assert list(ab["model"]) == [table.zsem_row_name(6)] * 2 and (ab["z_dim"] == 6).all()
+    pd.testing.assert_frame_equal(ab[["T", "ssim", "lpips", "mse", "latent_dim"]], row_a[["T", "ssim", "lpips", "mse",
+                                                                                           "latent_dim"]])
+    with pytest.raises(FileNotFoundError, match="diffae_z8"):
+        table.zsem_ablation_table(inputs / "faces", inputs / "p", None, inputs / "z8.csv", z_dims=[6, 8], **kw)
+
+
+def test_ablation_models_train_the_papers_fraction_of_steps():
+    from diffae.train.recipes.diffae import ablation_steps
+
+    assert ablation_steps(1_015_625, 48 / 130) == 375_000 and ablation_steps(300, 0.3692) == 111
+    assert ablation_steps(2, 0.1) == 1

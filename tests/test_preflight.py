@@ -12,12 +12,15 @@ from diffae.preflight import main, preflight
 
 @pytest.fixture
 def paper(params_file, tmp_path):
-    """The paper-ilab preset with an (empty) iLab root and a weights folder under tmp, plus `edits`."""
+    """The paper-ilab preset with (empty) iLab, FFHQ and CelebA-HQ roots and a weights folder under tmp, plus
+    `edits`."""
 
     def write(**edits):
-        (tmp_path / "ilab").mkdir(exist_ok=True)
-        return params_file("paper-ilab.yaml", "paper.yaml", **{"data.ilab.root": str(tmp_path / "ilab"),
-                                                              "metrics.weights_dir": str(tmp_path / "weights"),
+        roots = {}
+        for name in ("ilab", "ffhq", "celebahq"):
+            (tmp_path / name).mkdir(exist_ok=True)
+            roots[f"data.{name}.root"] = str(tmp_path / name)
+        return params_file("paper-ilab.yaml", "paper.yaml", **{**roots, "metrics.weights_dir": str(tmp_path / "weights"),
                                                               **edits})
 
     return write

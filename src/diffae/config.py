@@ -288,6 +288,8 @@ class TrainStages:
 
     diffae: TrainConfig = Field(description="Diff-AE: semantic encoder + conditional DDIM (Diff-AE Eq. 6)")
     ddim: TrainConfig = Field(description="DDIM baseline")
+    diffae_faces: TrainConfig = Field(description="Diff-AE on the faces (FFHQ) of Diff-AE Tables 1 and 2")
+    ddim_faces: TrainConfig = Field(description="DDIM baseline on the faces (FFHQ)")
     gae: TrainConfig = Field(description="GAE on GROUP latents (DiffuseGAE Eq. 11)")
     finetune: TrainConfig = Field(description="joint fine-tuning (DiffuseGAE Eq. 12)")
     gzsnet: TrainConfig = Field(description="GZS-Net baseline")
@@ -407,6 +409,16 @@ class EvalConfig:
     figures: FiguresEval = Field(description="DiffuseGAE Figs 6-9")
 
 
+# ---------------------------------------------------------------- Diff-AE ablation
+@dataclass(frozen=True, config=_SECTION)
+class ZsemAblation:
+    """Diff-AE Table 2 rows b-e: the faces Diff-AE with narrower z_sem, trained on 48M of the main run's 130M images."""
+
+    z_dims: tuple[PosInt, ...] = _ints("z_sem widths, one model each (paper: 512, 256, 128, 64 = rows b-e)")
+    steps_fraction: Float = Field(gt=0, le=1, description="fraction of train.diffae_faces.steps each trains "
+                                                          "(paper: 48/130)")
+
+
 # ---------------------------------------------------------------- cluster job sizes
 @dataclass(frozen=True, config=_SECTION)
 class CpuJob:
@@ -458,6 +470,7 @@ class Params:
     train: TrainStages = Field(description="training loop knobs per stage")
     losses: LossConfig = Field(description="loss weights")
     eval: EvalConfig = Field(description="evaluation")
+    zsem_ablation: ZsemAblation = Field(description="Diff-AE Table 2 rows b-e")
     cluster: ClusterConfig = Field(description="what each job asks a scheduler for")
 
     @model_validator(mode="after")

@@ -1,13 +1,16 @@
-# Diff-AE stage on iLab: diffusion autoencoder, DDIM baseline, latents, latent DDIM, Diff-AE Table 2.
+# Diff-AE stages. On iLab: diffusion autoencoder, DDIM baseline, latents and latent DDIM (DiffuseGAE's input).
+# On faces (trained on FFHQ, tested on CelebA-HQ, as the paper): Diff-AE and DDIM for Diff-AE Table 2.
 
 MODELS = f"{DATA}/models"
 LATENTS = f"{DATA}/latents"
 EVAL = f"{DATA}/eval"  # our numbers, embeddings and image grids; the report rules format and draw them
+FACES = f"{MODELS}/faces"  # models trained on the faces (FFHQ)
 
 DIFFAE_TARGETS = [
     f"{LATENTS}/diffae_ilab.npz",
     f"{MODELS}/latent_ddim/final.pt",
     f"{REPORTS}/diffae/table2.csv",
+    f"{REPORTS}/diffae/table1.csv",
 ]
 
 
@@ -99,12 +102,100 @@ rule train_latent_ddim:
         f"2>&1 | tee {{log}}"
 
 
+rule train_diffae_faces:
+    input:
+        f"{FFHQ}/images.npy",
+    output:
+        f"{FACES}/diffae/final.pt",
+    log:
+        f"{LOGS}/train_diffae_faces.log",
+    benchmark:
+        f"{BENCH}/train_diffae_faces.tsv"
+    conda:
+        "../envs/diffae.yaml"
+    resources:
+        **TRAIN_JOB,
+    params:
+        cfg=PARAMS,
+        tracked=tracked("train-diffae-faces"),
+    shell:
+        f"{TRAIN_LAUNCH} train-diffae-faces --params {{params.cfg}} --prepared {FFHQ} --out {FACES}/diffae 2>&1 "
+        f"| tee {{log}}"
+
+
+rule train_ddim_faces:
+    input:
+        f"{FFHQ}/images.npy",
+    output:
+        f"{FACES}/ddim/final.pt",
+    log:
+        f"{LOGS}/train_ddim_faces.log",
+    benchmark:
+        f"{BENCH}/train_ddim_faces.tsv"
+    conda:
+        "../envs/diffae.yaml"
+    resources:
+        **TRAIN_JOB,
+    params:
+        cfg=PARAMS,
+        tracked=tracked("train-ddim-faces"),
+    shell:
+        f"{TRAIN_LAUNCH} train-ddim-faces --params {{params.cfg}} --prepared {FFHQ} --out {FACES}/ddim 2>&1 "
+        f"| tee {{log}}"
+
+
+rule train_diffae_zdim:
+    input:
+        f"{FFHQ}/images.npy",
+    output:
+        f"{FACES}/diffae_z{{zdim}}/final.pt",
+    log:
+        f"{LOGS}/train_diffae_zdim_{{zdim}}.log",
+    benchmark:
+        f"{BENCH}/train_diffae_zdim_{{zdim}}.tsv"
+    wildcard_constraints:
+        zdim="[0-9]+",
+    conda:
+        "../envs/diffae.yaml"
+    resources:
+        **TRAIN_JOB,
+    params:
+        cfg=PARAMS,
+        tracked=tracked("train-diffae-zdim"),
+    shell:
+        f"{TRAIN_LAUNCH} train-diffae-zdim --params {{params.cfg}} --prepared {FFHQ} --z-dim {{wildcards.zdim}} "
+        f"--out {FACES}/diffae_z{{wildcards.zdim}} 2>&1 | tee {{log}}"
+
+
+rule eval_diffae_zdim:
+    input:
+        models=expand(
+            f"{FACES}/diffae_z{{d}}/final.pt", d=config["zsem_ablation"]["z_dims"]
+        ),
+        images=f"{CELEBAHQ}/images.npy",
+    output:
+        f"{EVAL}/diffae_table2_zsem.csv",
+    log:
+        f"{LOGS}/eval_diffae_zdim.log",
+    benchmark:
+        f"{BENCH}/eval_diffae_zdim.tsv"
+    conda:
+        "../envs/diffae.yaml"
+    resources:
+        **GPU_JOB,
+    params:
+        cfg=PARAMS,
+        tracked=tracked("eval-diffae-zdim"),
+    shell:
+        f"diffae eval-diffae-zdim --params {{params.cfg}} --models {FACES} --prepared {CELEBAHQ} --out "
+        f"{{output}} 2>&1 | tee {{log}}"
+
+
 rule eval_diffae_table2:
     input:
-        diffae=f"{MODELS}/diffae/final.pt",
-        ddim=f"{MODELS}/ddim/final.pt",
-        images=f"{ILAB}/images.npy",
-        split=f"{ILAB}/split.csv",
+        diffae=f"{FACES}/diffae/final.pt",
+        ddim=f"{FACES}/ddim/final.pt",
+        images=f"{CELEBAHQ}/images.npy",
     output:
         f"{EVAL}/diffae_table2.csv",
     log:
@@ -120,12 +211,13 @@ rule eval_diffae_table2:
         tracked=tracked("eval-diffae-table2"),
     shell:
         f"diffae eval-diffae-table2 --params {{params.cfg}} --diffae {{input.diffae}} --ddim "
-        f"{{input.ddim}} --prepared {ILAB} --split {{input.split}} --out {{output}} 2>&1 | tee {{log}}"
+        f"{{input.ddim}} --prepared {CELEBAHQ} --out {{output}} 2>&1 | tee {{log}}"
 
 
 rule table_diffae_recon:
     input:
-        f"{EVAL}/diffae_table2.csv",
+        main=f"{EVAL}/diffae_table2.csv",
+        zsem=f"{EVAL}/diffae_table2_zsem.csv",
     output:
         report(
             f"{REPORTS}/diffae/table2.csv",
@@ -144,5 +236,30 @@ rule table_diffae_recon:
         cfg=PARAMS,
         tracked=tracked("table-diffae-recon"),
     shell:
-        f"diffae table-diffae-recon --params {{params.cfg}} --numbers {{input}} --out {{output}} 2>&1 | "
+        f"diffae table-diffae-recon --params {{params.cfg}} --numbers {{input.main}} --zsem-numbers "
+        f"{{input.zsem}} --out {{output}} 2>&1 | tee {{log}}"
+
+
+rule table_diffae_autoenc:
+    input:
+        f"{EVAL}/diffae_table2.csv",
+    output:
+        report(
+            f"{REPORTS}/diffae/table1.csv",
+            caption="../report/diffae_table1.rst",
+            category="Diff-AE",
+        ),
+    log:
+        f"{LOGS}/table_diffae_autoenc.log",
+    benchmark:
+        f"{BENCH}/table_diffae_autoenc.tsv"
+    conda:
+        "../envs/diffae.yaml"
+    resources:
+        **CPU_JOB,
+    params:
+        cfg=PARAMS,
+        tracked=tracked("table-diffae-autoenc"),
+    shell:
+        f"diffae table-diffae-autoenc --params {{params.cfg}} --numbers {{input}} --out {{output}} 2>&1 | "
         f"tee {{log}}"

@@ -64,8 +64,13 @@ def read_split(path: str | Path) -> np.ndarray:
     return frame["split"].to_numpy(dtype="<U5")
 
 
-def split_rows(data: Prepared, split_csv: str | Path, which: str, prepared_dir: str | Path) -> np.ndarray:
-    """Row indices of the prepared dataset on one side ("train"/"test") of the split in `split_csv`."""
+def split_rows(data: Prepared, split_csv: str | Path | None, which: str, prepared_dir: str | Path) -> np.ndarray:
+    """Row indices of the prepared dataset on one side ("train"/"test") of the split in `split_csv`.
+
+    No split file means the dataset is used whole on the side asked for (Diff-AE trains on all of FFHQ and
+    tests on all of CelebA-HQ)."""
+    if split_csv is None:
+        return np.arange(len(data.labels))
     split = read_split(split_csv)
     if len(split) != len(data.labels):
         raise ValueError(f"{split_csv}: {len(split)} rows but {prepared_dir} has {len(data.labels)} samples; "
@@ -73,7 +78,7 @@ def split_rows(data: Prepared, split_csv: str | Path, which: str, prepared_dir: 
     return np.flatnonzero(split == which)
 
 
-def split_images(prepared_dir: str | Path, split_csv: str | Path, which: str) -> tuple[torch.Tensor, np.ndarray]:
+def split_images(prepared_dir: str | Path, split_csv: str | Path | None, which: str) -> tuple[torch.Tensor, np.ndarray]:
     """uint8 NCHW images of one side of the split, and their row indices in the prepared dataset."""
     data = load_prepared(prepared_dir)
     idx = split_rows(data, split_csv, which, prepared_dir)

@@ -19,7 +19,7 @@ from typing import Callable
 
 import pandas as pd
 
-from diffae.report.paper_numbers import DIFFAE_TABLE2, DIFFUSEGAE_TABLE1, DIFFUSEGAE_TABLE2
+from diffae.report.paper_numbers import DIFFAE_TABLE2, DIFFAE_TABLE2_ZSEM, DIFFUSEGAE_TABLE1, DIFFUSEGAE_TABLE2
 from diffae.report.tables import write_table
 from diffae.utils.atomic import atomic_write_text
 
@@ -187,6 +187,41 @@ def claim_dt2_t20_beats_ddim_t100(t: Tables) -> tuple[bool, str]:
     return _compare_all(pairs, _better)
 
 
+def claim_dt2_beats_ddim(t: Tables) -> tuple[bool, str]:
+    d = _need(t, "diffae_table2")
+    Ts = sorted(set(d[d["model"] == DAE_INF]["T"]) & set(d[d["model"] == DDIM_INF]["T"]))
+    pairs = [(f"T={T} {m}", m, _value(d, "model", DAE_INF, m, T=T), _value(d, "model", DDIM_INF, m, T=T))
+             for T in Ts for m in ("ssim", "lpips", "mse")]
+    return _compare_all(pairs, _better)
+
+
+def _zsem_rows(t: Tables) -> pd.DataFrame:
+    """Diff-AE Table 2 rows b-e (the z_sem-width ablation: rows with a ``z_dim``)."""
+    d = _need(t, "diffae_table2")
+    if "z_dim" not in d.columns or d["z_dim"].notna().sum() == 0:
+        raise Missing("no z_sem ablation rows (b-e)")
+    return d[d["z_dim"].notna()]
+
+
+def claim_dt2_wider_zsem_is_better(t: Tables) -> tuple[bool, str]:
+    z = _zsem_rows(t)
+    dims = sorted({int(v) for v in z["z_dim"]}, reverse=True)
+    pairs = [(f"T={T} {m} {wide}-d vs {narrow}-d", m, _value(z, "z_dim", wide, m, T=T), _value(z, "z_dim", narrow, m, T=T))
+             for T in sorted(set(z["T"])) for m in ("ssim", "lpips", "mse") for wide, narrow in zip(dims, dims[1:])]
+    return _compare_all(pairs, _better)
+
+
+def claim_dt2_longer_training_is_better(t: Tables) -> tuple[bool, str]:
+    d, z = _need(t, "diffae_table2"), _zsem_rows(t)
+    main_dim = 512 if (z["z_dim"] == 512).any() else None
+    if main_dim is None:
+        raise Missing("no 512-d ablation row (b) to set beside row a")
+    Ts = sorted(set(z["T"]) & set(d[d["model"] == DAE_RAND]["T"]))
+    pairs = [(f"T={T} {m}", m, _value(d, "model", DAE_RAND, m, T=T), _value(z, "z_dim", main_dim, m, T=T))
+             for T in Ts for m in ("ssim", "lpips", "mse")]
+    return _compare_all(pairs, _better)
+
+
 def claim_ppl(t: Tables) -> tuple[bool, str]:
     p = _need(t, "ppl")
     Ts = sorted(set(p[p["method"] == "DiffuseGAE"]["T"]) & set(p[p["method"] == "Diff-AE"]["T"]))
@@ -248,6 +283,13 @@ CLAIMS: tuple[Claim, ...] = (
                     "the same ODE as the unconditional one (Diff-AE and DDIM agree within 0.015 SSIM at every T), so "
                     "conditioning cannot shorten the path yet. It held before the inversion fix only because the "
                     "mismatched clipping capped DDIM at SSIM ~0.79"),
+    Claim("f3", "Diff-AE Tables 1 and 2", "Diff-AE (inferred x_T) beats DDIM (inferred x_T) on SSIM, LPIPS and "
+          "MSE at every T", claim_dt2_beats_ddim),
+    Claim("f4", "Diff-AE Table 2 (b-e)", "with random x_T, a wider z_sem reconstructs better: SSIM b > c > d > e "
+          "and LPIPS, MSE b < c < d < e at every T", claim_dt2_wider_zsem_is_better),
+    Claim("f5", "Diff-AE Table 2 (a, b)", "the 512-d Diff-AE trained on all its images (a, 130M) beats the one "
+          "trained on 48/130 of them (b, 48M) with random x_T on SSIM, LPIPS and MSE at every T",
+          claim_dt2_longer_training_is_better, note="the z_sem of row a must be 512-d, as in the paper"),
     Claim("g", "DiffuseGAE Fig. 10, §4.4", "DiffuseGAE's PPL is lower than Diff-AE's at every timestep",
           claim_ppl, note="Fig. 10 values are not transcribed, so paper_holds is NA (the paper states it holds)",
           diagnosis="scale: " + _WEAK_Z + "; both interpolations slerp the same inverted x_T, which dominates "
@@ -264,6 +306,8 @@ def paper_tables() -> Tables:
     t2 = [{"model": name, **vals} for name, vals in DIFFUSEGAE_TABLE2.items()]
     dt2 = [{"model": name, "T": T, **{m: vals[m][T] for m in vals}}
            for name, vals in DIFFAE_TABLE2.items() for T in next(iter(vals.values()))]
+    dt2 += [{"model": f"{vals['row']})", "T": T, "z_dim": z_dim, **{m: vals[m][T] for m in ("ssim", "lpips", "mse")}}
+            for z_dim, vals in DIFFAE_TABLE2_ZSEM.items() for T in vals["ssim"]]
     return Tables(pd.DataFrame(t1), pd.DataFrame(t2), pd.DataFrame(dt2), None)
 
 

@@ -22,6 +22,34 @@ DIFFAE_TABLE2 = {
     },
 }
 
+# Diff-AE Table 2 rows b-e: random x_T, autoencoders trained on 48M images with z_sem of each width.
+DIFFAE_TABLE2_ZSEM = {
+    512: {"row": "b", "ssim": {10: 0.662, 20: 0.650, 50: 0.637, 100: 0.631},
+          "lpips": {10: 0.102, 20: 0.096, 50: 0.093, 100: 0.092}, "mse": {10: 0.009, 20: 0.009, 50: 0.009, 100: 0.010}},
+    256: {"row": "c", "ssim": {10: 0.637, 20: 0.624, 50: 0.612, 100: 0.606},
+          "lpips": {10: 0.116, 20: 0.109, 50: 0.106, 100: 0.105}, "mse": {10: 0.010, 20: 0.011, 50: 0.011, 100: 0.011}},
+    128: {"row": "d", "ssim": {10: 0.613, 20: 0.600, 50: 0.588, 100: 0.582},
+          "lpips": {10: 0.133, 20: 0.127, 50: 0.125, 100: 0.124}, "mse": {10: 0.012, 20: 0.012, 50: 0.013, 100: 0.013}},
+    64: {"row": "e", "ssim": {10: 0.551, 20: 0.538, 50: 0.527, 100: 0.521},
+         "lpips": {10: 0.168, 20: 0.165, 50: 0.163, 100: 0.162}, "mse": {10: 0.018, 20: 0.019, 50: 0.020, 100: 0.020}},
+}
+
+
+# Diff-AE Table 1 (trained on FFHQ, tested on 30k CelebA-HQ at 128 px; T=100): latent dim, SSIM / LPIPS / MSE.
+# Our rows take the T=100 column of Table 2's rows; the other methods are reference only (not reproduced).
+DIFFAE_TABLE1_OURS = {
+    "DDIM (inferred x_T)": {"latent_dim": 49152, "ssim": 0.917, "lpips": 0.063, "mse": 0.002},
+    "Diff-AE a) random x_T": {"latent_dim": 512, "ssim": 0.677, "lpips": 0.073, "mse": 0.007},
+    "Diff-AE (inferred x_T)": {"latent_dim": 49664, "ssim": 0.991, "lpips": 0.011, "mse": 6.07e-5},
+}
+DIFFAE_TABLE1_REFERENCE = {
+    "StyleGAN2 (W inversion)": {"latent_dim": 512, "ssim": 0.677, "lpips": 0.168, "mse": 0.016},
+    "StyleGAN2 (W+ inversion)": {"latent_dim": 7168, "ssim": 0.827, "lpips": 0.114, "mse": 0.006},
+    "VQ-GAN": {"latent_dim": 65536, "ssim": 0.782, "lpips": 0.109, "mse": 3.61e-3},
+    "VQ-VAE2": {"latent_dim": 327680, "ssim": 0.947, "lpips": 0.012, "mse": 4.87e-4},
+    "NVAE": {"latent_dim": 6005760, "ssim": 0.984, "lpips": 0.001, "mse": 4.85e-5},
+}
+
 # DiffuseGAE Table 2 (iLab-20M, 50k evaluation GROUPs): FID / SSIM / LPIPS / MSE.
 DIFFUSEGAE_TABLE2 = {
     "GZS-Net": {"fid": 100.85, "ssim": 0.345, "lpips": 0.205, "mse": 0.124},

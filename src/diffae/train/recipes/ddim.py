@@ -31,7 +31,7 @@ class DDIMRecipe:
         return loss, {"l_simple": loss.detach()}
 
 
-def run(*, prepared: str, split_csv: str, out_dir: str, unet_cfg: UNetConfig, diff_cfg: DiffusionConfig,
+def run(*, prepared: str, split_csv: str | None, out_dir: str, unet_cfg: UNetConfig, diff_cfg: DiffusionConfig,
         train_cfg: TrainConfig, seed: int, device: str,
         on_mismatch: str) -> Path:
     """Train the unconditional DDIM on the train split of `prepared`; writes `<out_dir>/final.pt`."""

@@ -1,6 +1,7 @@
 """Diff-AE stage: semantic encoder + conditional DDIM trained end to end on L_simple (Diff-AE §3, Eq. 6)."""
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import torch
@@ -31,10 +32,10 @@ class DiffAERecipe:
         return loss, {"l_simple": loss.detach()}
 
 
-def run(*, prepared: str, split_csv: str, out_dir: str, unet_cfg: UNetConfig, enc_cfg: EncoderConfig,
+def run(*, prepared: str, split_csv: str | None, out_dir: str, unet_cfg: UNetConfig, enc_cfg: EncoderConfig,
         diff_cfg: DiffusionConfig, train_cfg: TrainConfig, seed: int, device: str,
         on_mismatch: str) -> Path:
-    """Train Diff-AE on the train split of `prepared`; writes `<out_dir>/final.pt` with the nets' specs."""
+    """Train Diff-AE on the train split of `prepared` (all of it without a split); writes `<out_dir>/final.pt` with the nets' specs."""
     images, _ = split_images(prepared, split_csv, "train")
     size = images.shape[-1]
     specs = {"encoder": registry.encoder_spec(section_kwargs(enc_cfg), image_size=size),
@@ -46,3 +47,21 @@ def run(*, prepared: str, split_csv: str, out_dir: str, unet_cfg: UNetConfig, en
     meta = {"kind": "diffae", "nets": specs, "diffusion": dmeta, "image_size": size}
     return run_loop(recipe, TensorDataset(images), train_cfg, out_dir, seed=seed, device=device, meta=meta,
                     on_mismatch=on_mismatch)
+
+
+def ablation_steps(main_steps: int, steps_fraction: float) -> int:
+    """Updates of a z_sem-width ablation model: the paper trains them on 48M images against the main model's
+    130M (Diff-AE Table 2 rows b-e), i.e. ``steps_fraction`` = 48/130 of the main run."""
+    return max(1, round(main_steps * steps_fraction))
+
+
+def run_zdim(*, z_dim: str | int, steps_fraction: float, enc_cfg: EncoderConfig, train_cfg: TrainConfig,
+             **kwargs) -> Path:
+    """Diff-AE Table 2 rows b-e: the faces Diff-AE with z_sem ``z_dim`` wide, trained ``steps_fraction`` of the
+    main run's steps (a separate run from the start, not the main run's checkpoint at that step)."""
+    width = int(z_dim)
+    if width < 1:
+        raise ValueError(f"--z-dim {z_dim}: expected a positive width")
+    return run(enc_cfg=dataclasses.replace(enc_cfg, z_dim=width),
+               train_cfg=dataclasses.replace(train_cfg, steps=ablation_steps(train_cfg.steps, steps_fraction)),
+               **kwargs)
