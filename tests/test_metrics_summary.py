@@ -25,3 +25,5 @@ def test_summary_holds_each_tables_headline_numbers(tmp_path):
     assert summary["diffusegae"]["ppl"]["Diff-AE"]["20"] == {"ppl": 1.0}
     assert summary["claims"] == {"supported": 2, "total": 3}
     assert summary["diffusegae"]["table1"]["B"]["off_diagonal_accuracy"] is None  # no off-diagonal cells
+    without = metrics_summary(p["t1"], p["t2"], None, p["ppl"], p["claims"], tmp_path / "m2.json")
+    assert without["diffae"] == {} and without["diffusegae"] == summary["diffusegae"]  # paper preset, no face roots

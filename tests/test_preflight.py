@@ -12,8 +12,8 @@ from diffae.preflight import main, preflight
 
 @pytest.fixture
 def paper(params_file, tmp_path):
-    """The paper-ilab preset with (empty) iLab, FFHQ and CelebA-HQ roots and a weights folder under tmp, plus
-    `edits`."""
+    """The paper-ilab preset with (empty) iLab, FFHQ and CelebA-HQ roots (Diff-AE on faces included) and a
+    weights folder under tmp, plus `edits`."""
 
     def write(**edits):
         roots = {}

@@ -432,9 +432,9 @@ rule figure_ppl:
 
 rule claims:
     input:
+        **DIFFAE_TABLE2_INPUT,
         table1=f"{REPORTS}/table1.csv",
         table2=f"{REPORTS}/table2.csv",
-        diffae_table2=f"{REPORTS}/diffae/table2.csv",
         ppl=f"{FIG}/fig10_ppl.csv",
     output:
         csv=report(
@@ -454,15 +454,15 @@ rule claims:
         tracked=tracked("claims"),
     shell:
         f"diffae claims --params {{params.cfg}} --table1 {{input.table1}} --table2 {{input.table2}} "
-        f"--diffae-table2 {{input.diffae_table2}} --ppl {{input.ppl}} --out {{output.csv}} --md "
+        f"{DIFFAE_TABLE2_FLAG}--ppl {{input.ppl}} --out {{output.csv}} --md "
         f"{{output.md}} 2>&1 | tee {{log}}"
 
 
 rule metrics:
     input:
+        **DIFFAE_TABLE2_INPUT,
         table1=f"{REPORTS}/table1.csv",
         table2=f"{REPORTS}/table2.csv",
-        diffae_table2=f"{REPORTS}/diffae/table2.csv",
         ppl=f"{FIG}/fig10_ppl.csv",
         claims=f"{REPORTS}/claims.csv",
     output:
@@ -480,5 +480,5 @@ rule metrics:
         tracked=tracked("metrics"),
     shell:
         f"diffae metrics --params {{params.cfg}} --table1 {{input.table1}} --table2 {{input.table2}} "
-        f"--diffae-table2 {{input.diffae_table2}} --ppl {{input.ppl}} --claims {{input.claims}} --out "
+        f"{DIFFAE_TABLE2_FLAG}--ppl {{input.ppl}} --claims {{input.claims}} --out "
         f"{{output}} 2>&1 | tee {{log}}"

@@ -37,9 +37,10 @@ def _rows(path: str | Path, key: list[str], metrics: list[str]) -> dict:
     return out
 
 
-def metrics_summary(table1_csv: str | Path, table2_csv: str | Path, diffae_table2_csv: str | Path,
+def metrics_summary(table1_csv: str | Path, table2_csv: str | Path, diffae_table2_csv: str | Path | None,
                     ppl_csv: str | Path, claims_csv: str | Path, out_json: str | Path) -> dict:
-    """Write ``out_json``: {"diffusegae": {"table1", "table2", "ppl"}, "diffae": {"table2"}, "claims"}."""
+    """Write ``out_json``: {"diffusegae": {"table1", "table2", "ppl"}, "diffae": {"table2"}, "claims"}
+    ("diffae" is empty without a Diff-AE Table 2: a paper preset run without face roots)."""
     claims = pd.read_csv(claims_csv)
     summary = {
         "diffusegae": {
@@ -47,7 +48,8 @@ def metrics_summary(table1_csv: str | Path, table2_csv: str | Path, diffae_table
             "table2": _rows(table2_csv, ["model"], ["fid", "ssim", "lpips", "mse"]),
             "ppl": _rows(ppl_csv, ["method", "T"], ["ppl"]),
         },
-        "diffae": {"table2": _rows(diffae_table2_csv, ["model", "T"], ["ssim", "lpips", "mse"])},
+        "diffae": ({"table2": _rows(diffae_table2_csv, ["model", "T"], ["ssim", "lpips", "mse"])}
+                   if diffae_table2_csv is not None else {}),
         "claims": {"supported": int(claims.supported.astype(bool).sum()), "total": len(claims)},
     }
     atomic_write_text(out_json, json.dumps(summary, indent=1, allow_nan=False) + "\n")
