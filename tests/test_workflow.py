@@ -169,6 +169,25 @@ def test_paper_preset_with_root_dry_runs(repo, tool_env, tmp_path):
     assert "prepare_celeba:" not in out and "prepare_horse:" not in out
 
 
+def test_diffae_paper_preset_runs_faces_only_and_refuses_null_roots(repo, tool_env, tmp_path):
+    """paper-diffae-ffhq128 with its face roots plans Diff-AE on faces and no iLab stage; with no root at all a
+    paper preset stops at once, naming the keys."""
+    raw = yaml.safe_load((repo / "presets/paper-diffae-ffhq128.yaml").read_text())
+    cfg = tmp_path / "paper.yaml"
+    cfg.write_text(yaml.safe_dump(raw))
+    res = _run(["snakemake", "-n", "--configfile", str(cfg)], repo, tool_env, check=False)
+    assert res.returncode != 0 and "data.ffhq.root with data.celebahq.root" in res.stdout + res.stderr
+    for dataset in ("ffhq", "celebahq"):
+        raw["data"][dataset]["root"] = str(tmp_path / dataset)
+    cfg.write_text(yaml.safe_dump(raw))
+    out = _run(["snakemake", "-n", "--forceall", "--configfile", str(cfg)], repo, tool_env)
+    text = out.stdout + out.stderr
+    for rule in ("prepare_ffhq", "prepare_celebahq", "train_diffae_faces", "train_ddim_faces", "train_diffae_zdim",
+                 "eval_diffae_table2", "table_diffae_autoenc", "table_diffae_hparams"):
+        assert f"rule {rule}:" in text, rule
+    assert "ilab" not in text and "standin_" not in text and "rule claims:" not in text
+
+
 def test_rules_name_the_params_file_relative_to_the_repository(repo, tool_env):
     """An absolute --configfile must not make a moved checkout's rules look changed."""
     jobs = snakemake_jobs(repo, tool_env, "--configfile", str(repo / "presets/smoke.yaml"))

@@ -76,6 +76,12 @@ for _dataset in ("ffhq", "celebahq", "lsun_horse", "lsun_bedroom"):
     _register_root(_dataset)
 
 
+@derivation(flags=("presets",))
+def preset_files(params: ParamsView, flags: Flags) -> list[str]:
+    """The --presets flag: comma-separated files."""
+    return [p for p in flags["presets"].split(",") if p]
+
+
 @derivation(flags=("method",))
 def method_name(params: ParamsView, flags: Flags) -> str:
     return METHODS[flags["method"]]

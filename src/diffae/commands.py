@@ -243,6 +243,13 @@ TABLE: tuple[Command, ...] = (
         target="diffae.report.diffae_table2:diffae_table1_report",
         reads=("preset",), inputs=(NUMBERS_IN,), outputs=("out",),
         kwargs={"numbers_csv": flag("numbers"), "out_csv": flag("out"), "preset": param("preset")}),
+    Command(
+        name="table-diffae-hparams",
+        help="Diff-AE Tables 5 and 6: the paper presets' hyper-parameters beside the paper's",
+        target="diffae.report.hparams:hparam_tables",
+        inputs=(Flag("presets", help="comma-separated presets/paper-diffae-*.yaml files"),),
+        outputs=(Flag("table5", help="Table 5 CSV"), Flag("table6", help="Table 6 CSV")),
+        kwargs={"presets": derived("preset_files"), "table5_csv": flag("table5"), "table6_csv": flag("table6")}),
     # ---------------------------------------------------------------- DiffuseGAE (§3.3-4.4)
     training(
         name="train-gae", help="GAE on GROUP latent sets (DiffuseGAE Eq. 10-11)",

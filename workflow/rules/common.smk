@@ -64,10 +64,17 @@ def raw_input(dataset):
 
 
 def uses(dataset):
-    """A dataset other than iLab is part of the default target unless a paper preset leaves its root unset."""
+    """A dataset is part of the default target unless a paper preset leaves its root unset."""
     return not PAPER or bool(config["data"][dataset]["root"])
 
 
-# Diff-AE on faces (trained on FFHQ, tested on CelebA-HQ) is part of the run when both are there: always on
-# stand-ins, and for a paper preset when both roots are set (its claims then read NA without them).
+# What a run covers: always everything on stand-ins; for a paper preset, what its roots allow.
+#  iLab: DiffuseGAE (Tables 1, 2, figures, claims, metrics) and the iLab Diff-AE it builds on.
+#  faces: Diff-AE trained on FFHQ and tested on CelebA-HQ (Tables 1, 2); needs both roots.
+ILAB_CHAIN = uses("ilab")
 FACES_CHAIN = uses("ffhq") and uses("celebahq")
+if not (ILAB_CHAIN or FACES_CHAIN):
+    raise WorkflowError(
+        f"preset {config['preset']!r} sets no dataset root to run: set data.ilab.root (DiffuseGAE) and/or "
+        f"data.ffhq.root with data.celebahq.root (Diff-AE on faces) in {PARAMS} (see README, 'Datasets')"
+    )

@@ -8,12 +8,14 @@ HORSE = f"{DATA}/prepared/lsun_horse"
 BEDROOM = f"{DATA}/prepared/lsun_bedroom"
 PREPARED_FILES = ["images.npy", "labels.csv", "meta.json"]
 
-DATA_TARGETS = [f"{ILAB}/{f}" for f in PREPARED_FILES] + [
-    f"{ILAB}/split.csv",
-    f"{ILAB}/groups_train.csv",
-    f"{ILAB}/groups_test.csv",
-    f"{REPORTS}/figures/ilab_groups.png",
-]
+DATA_TARGETS = []
+if ILAB_CHAIN:
+    DATA_TARGETS += [f"{ILAB}/{f}" for f in PREPARED_FILES] + [
+        f"{ILAB}/split.csv",
+        f"{ILAB}/groups_train.csv",
+        f"{ILAB}/groups_test.csv",
+        f"{REPORTS}/figures/ilab_groups.png",
+    ]
 for _dataset, _folder in [
     ("celeba", CELEBA),
     ("ffhq", FFHQ),

@@ -6,12 +6,16 @@ LATENTS = f"{DATA}/latents"
 EVAL = f"{DATA}/eval"  # our numbers, embeddings and image grids; the report rules format and draw them
 FACES = f"{MODELS}/faces"  # models trained on the faces (FFHQ)
 
-DIFFAE_TARGETS = [
-    f"{LATENTS}/diffae_ilab.npz",
-    f"{MODELS}/latent_ddim/final.pt",
-]
+DIFFAE_TARGETS = []
+if ILAB_CHAIN:
+    DIFFAE_TARGETS += [f"{LATENTS}/diffae_ilab.npz", f"{MODELS}/latent_ddim/final.pt"]
 if FACES_CHAIN:
     DIFFAE_TARGETS += [f"{REPORTS}/diffae/table2.csv", f"{REPORTS}/diffae/table1.csv"]
+DIFFAE_TARGETS += [f"{REPORTS}/diffae/table5.csv"]
+
+# Diff-AE's paper presets: Tables 5 and 6 report their hyper-parameters.
+DIFFAE_PAPER_PRESETS = sorted(glob.glob("presets/paper-diffae-*.yaml"))
+DIFFAE_PAPER_PRESETS_ARG = ",".join(DIFFAE_PAPER_PRESETS)
 
 # Claims and the metrics summary read Diff-AE Table 2 when the faces chain runs.
 DIFFAE_TABLE2_INPUT = (
@@ -269,3 +273,33 @@ rule table_diffae_autoenc:
     shell:
         f"diffae table-diffae-autoenc --params {{params.cfg}} --numbers {{input}} --out {{output}} 2>&1 | "
         f"tee {{log}}"
+
+
+rule table_diffae_hparams:
+    input:
+        DIFFAE_PAPER_PRESETS,
+    output:
+        t5=report(
+            f"{REPORTS}/diffae/table5.csv",
+            caption="../report/diffae_table5.rst",
+            category="Diff-AE",
+        ),
+        t6=report(
+            f"{REPORTS}/diffae/table6.csv",
+            caption="../report/diffae_table6.rst",
+            category="Diff-AE",
+        ),
+    log:
+        f"{LOGS}/table_diffae_hparams.log",
+    benchmark:
+        f"{BENCH}/table_diffae_hparams.tsv"
+    conda:
+        "../envs/diffae.yaml"
+    resources:
+        **CPU_JOB,
+    params:
+        cfg=PARAMS,
+        tracked=tracked("table-diffae-hparams"),
+    shell:
+        f"diffae table-diffae-hparams --params {{params.cfg}} --presets {DIFFAE_PAPER_PRESETS_ARG} --table5 "
+        f"{{output.t5}} --table6 {{output.t6}} 2>&1 | tee {{log}}"
