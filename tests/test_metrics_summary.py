@@ -27,3 +27,5 @@ def test_summary_holds_each_tables_headline_numbers(tmp_path):
     assert summary["diffusegae"]["table1"]["B"]["off_diagonal_accuracy"] is None  # no off-diagonal cells
     without = metrics_summary(p["t1"], p["t2"], None, p["ppl"], p["claims"], tmp_path / "m2.json")
     assert without["diffae"] == {} and without["diffusegae"] == summary["diffusegae"]  # paper preset, no face roots
+    faces_only = metrics_summary(None, None, p["d2"], None, p["claims"], tmp_path / "m3.json")
+    assert faces_only["diffusegae"] == {} and faces_only["diffae"] == summary["diffae"]

@@ -185,7 +185,7 @@ def test_diffae_paper_preset_runs_faces_only_and_refuses_null_roots(repo, tool_e
     for rule in ("prepare_ffhq", "prepare_celebahq", "train_diffae_faces", "train_ddim_faces", "train_diffae_zdim",
                  "eval_diffae_table2", "table_diffae_autoenc", "table_diffae_hparams"):
         assert f"rule {rule}:" in text, rule
-    assert "ilab" not in text and "standin_" not in text and "rule claims:" not in text
+    assert "ilab" not in text and "standin_" not in text and "rule claims:" in text and "--table1" not in text
 
 
 def test_rules_name_the_params_file_relative_to_the_repository(repo, tool_env):

@@ -16,6 +16,10 @@ TRAIN_OUT = Flag("out", help="model folder (final.pt, checkpoints/, metrics.csv)
 STANDIN = Flag("standin", help="stand-in folder, read when the params root is null")
 NUMBERS_OUT = Flag("out", help="CSV of our numbers at full precision (data/eval/)")
 NUMBERS_IN = Flag("numbers", help="CSV of our numbers written by the matching `diffae eval-...` command")
+DIFFUSEGAE_TABLES_IN = tuple(Flag(name, required=False, help=f"DiffuseGAE {what} (absent when a paper preset has no "
+                                                              "iLab root: its claims read NA)")
+                             for name, what in (("table1", "Table 1 report"), ("table2", "Table 2 report"),
+                                                ("ppl", "Fig. 10 PPL numbers")))
 DIFFAE_TABLE2_IN = Flag("diffae-table2", required=False,
                         help="Diff-AE Table 2 report (absent when a paper preset has no face roots: its claims read NA)")
 
@@ -373,14 +377,14 @@ TABLE: tuple[Command, ...] = (
     Command(
         name="claims", help="check the papers' qualitative claims against our tables",
         target="diffae.report.claims:build_claims",
-        inputs=("table1", "table2", DIFFAE_TABLE2_IN, "ppl"), outputs=("out", "md"),
+        inputs=(*DIFFUSEGAE_TABLES_IN, DIFFAE_TABLE2_IN), outputs=("out", "md"),
         kwargs={"table1_csv": flag("table1"), "table2_csv": flag("table2"),
                 "diffae_table2_csv": flag("diffae-table2"), "ppl_csv": flag("ppl"), "out_csv": flag("out"),
                 "out_md": flag("md")}),
     Command(
         name="metrics", help="the headline numbers of every table as one JSON (dvc metrics show/diff)",
         target="diffae.report.metrics_summary:metrics_summary",
-        inputs=("table1", "table2", DIFFAE_TABLE2_IN, "ppl", "claims"), outputs=("out",),
+        inputs=(*DIFFUSEGAE_TABLES_IN, DIFFAE_TABLE2_IN, "claims"), outputs=("out",),
         kwargs={"table1_csv": flag("table1"), "table2_csv": flag("table2"),
                 "diffae_table2_csv": flag("diffae-table2"), "ppl_csv": flag("ppl"), "claims_csv": flag("claims"),
                 "out_json": flag("out")}),

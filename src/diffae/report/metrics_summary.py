@@ -37,17 +37,19 @@ def _rows(path: str | Path, key: list[str], metrics: list[str]) -> dict:
     return out
 
 
-def metrics_summary(table1_csv: str | Path, table2_csv: str | Path, diffae_table2_csv: str | Path | None,
-                    ppl_csv: str | Path, claims_csv: str | Path, out_json: str | Path) -> dict:
+def metrics_summary(table1_csv: str | Path | None, table2_csv: str | Path | None,
+                    diffae_table2_csv: str | Path | None, ppl_csv: str | Path | None, claims_csv: str | Path,
+                    out_json: str | Path) -> dict:
     """Write ``out_json``: {"diffusegae": {"table1", "table2", "ppl"}, "diffae": {"table2"}, "claims"}
-    ("diffae" is empty without a Diff-AE Table 2: a paper preset run without face roots)."""
+    (a paper preset run without iLab or without face roots leaves "diffusegae" or "diffae" empty)."""
     claims = pd.read_csv(claims_csv)
+    diffusegae = {}
+    if table1_csv is not None and table2_csv is not None and ppl_csv is not None:
+        diffusegae = {"table1": _table1(table1_csv),
+                      "table2": _rows(table2_csv, ["model"], ["fid", "ssim", "lpips", "mse"]),
+                      "ppl": _rows(ppl_csv, ["method", "T"], ["ppl"])}
     summary = {
-        "diffusegae": {
-            "table1": _table1(table1_csv),
-            "table2": _rows(table2_csv, ["model"], ["fid", "ssim", "lpips", "mse"]),
-            "ppl": _rows(ppl_csv, ["method", "T"], ["ppl"]),
-        },
+        "diffusegae": diffusegae,
         "diffae": ({"table2": _rows(diffae_table2_csv, ["model", "T"], ["ssim", "lpips", "mse"])}
                    if diffae_table2_csv is not None else {}),
         "claims": {"supported": int(claims.supported.astype(bool).sum()), "total": len(claims)},
