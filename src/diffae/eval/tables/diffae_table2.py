@@ -44,6 +44,21 @@ def mean_metrics(codec, images: torch.Tensor, n_steps: int, x_T: str, metric_fn:
     return {k: float(np.concatenate(v).mean()) for k, v in parts.items()}
 
 
+def test_images(prepared: str | Path, split_csv: str | Path | None, n_images: int,
+                device: str) -> tuple[torch.Tensor, str]:
+    """The first ``n_images`` test images in [-1, 1] on ``device``, and the test set's name (the prepared
+    dataset, real or stand-in) for the ``test_set`` column."""
+    from diffae.data.prepared import load_prepared
+    from diffae.data.splits import split_images
+
+    images, _ = split_images(prepared, split_csv, "test")
+    if len(images) < n_images:
+        log.warning("only %d test images available (asked for %d)", len(images), n_images)
+    meta = load_prepared(prepared).meta
+    test_set = f"{meta.get('dataset', Path(prepared).name)} ({meta.get('source', 'unknown')})"
+    return (images[:n_images].float() / 127.5 - 1.0).to(device), test_set
+
+
 @torch.no_grad()
 def latent_dim(codec, x0: torch.Tensor, x_T: str) -> int:
     """Size of the code one image is kept as: the inferred x_T (an image's worth) and z_sem, when present."""
@@ -56,17 +71,9 @@ def diffae_table2(diffae_model: str | Path, ddim_model: str | Path, prepared: st
                   clip_x0: bool, weights_dir: str | None, allow_random: bool, device: str) -> pd.DataFrame:
     """Compute every row x step count on the first ``n_images`` test images (of the whole set without a split)
     and write ``out_csv``."""
-    from diffae.data.prepared import load_prepared
-    from diffae.data.splits import split_images
-
     codecs = {"Diff-AE": load_codec("Diff-AE", diffae_model, device, clip_x0=clip_x0),
               "DDIM": load_codec("DDIM", ddim_model, device, clip_x0=clip_x0)}
-    images, _ = split_images(prepared, split_csv, "test")
-    if len(images) < n_images:
-        log.warning("only %d test images available (asked for %d)", len(images), n_images)
-    x0 = (images[:n_images].float() / 127.5 - 1.0).to(device)
-    meta = load_prepared(prepared).meta
-    test_set = f"{meta.get('dataset', Path(prepared).name)} ({meta.get('source', 'unknown')})"
+    x0, test_set = test_images(prepared, split_csv, n_images, device)
     lpips = LPIPSMetric("alex", weights_dir=weights_dir, allow_random=allow_random, seed=seed, device=device)
     metric_fn = lambda x, y: reconstruction_metrics(x, y, lpips)  # noqa: E731
     partial = PartialRows(out_csv, {"codecs": {m: codec_digest(c) for m, c in sorted(codecs.items())},
@@ -101,18 +108,12 @@ def zsem_ablation_table(models_dir: str | Path, prepared: str | Path, split_csv:
     """Diff-AE Table 2 rows b-e: random-x_T reconstruction (as row a, same images, same x_T seed) by the
     models ``<models_dir>/diffae_z<d>/final.pt`` for each width d in ``z_dims``. Columns as ``diffae_table2``
     plus ``z_dim``."""
-    from diffae.data.prepared import load_prepared
-    from diffae.data.splits import split_images
-
     paths = {d: Path(models_dir) / f"diffae_z{d}" / "final.pt" for d in z_dims}
     missing = [str(p) for p in paths.values() if not p.is_file()]
     if missing:
         raise FileNotFoundError(f"z_sem ablation models missing: {missing} (run `diffae train-diffae-zdim`)")
     codecs = {d: load_codec("Diff-AE", p, device, clip_x0=clip_x0) for d, p in paths.items()}
-    images, _ = split_images(prepared, split_csv, "test")
-    x0 = (images[:n_images].float() / 127.5 - 1.0).to(device)
-    meta = load_prepared(prepared).meta
-    test_set = f"{meta.get('dataset', Path(prepared).name)} ({meta.get('source', 'unknown')})"
+    x0, test_set = test_images(prepared, split_csv, n_images, device)
     lpips = LPIPSMetric("alex", weights_dir=weights_dir, allow_random=allow_random, seed=seed, device=device)
     metric_fn = lambda x, y: reconstruction_metrics(x, y, lpips)  # noqa: E731
     partial = PartialRows(out_csv, {"codecs": {str(d): codec_digest(c) for d, c in sorted(codecs.items())},
