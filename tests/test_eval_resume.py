@@ -5,34 +5,12 @@ import logging
 import numpy as np
 import pandas as pd
 import pytest
-import torch
 
 from diffae.data.prepared import save_prepared
 from diffae.data.splits import split_indices, write_split
 from diffae.eval.partial import PartialRows
 from diffae.eval.tables import diffae_table2 as table
-from diffae.nets import registry
-from diffae.train.checkpoint import save_final
-
-
-def _artifacts(tmp_path, seed=0):
-    """Untrained Diff-AE and DDIM artifacts (8 px): evaluation only needs weights that load."""
-    unet = registry.net_spec("UNet", image_size=8, cond_dim=6, base_channels=4, channel_mult=[1, 2],
-                             num_res_blocks=1, attn_resolutions=[], dropout=0.0, num_heads=1, embed_channels=8,
-                             z_shift=False)
-    specs = {"diffae": {"encoder": registry.net_spec("encoder", kind="halfunet", image_size=8, base_channels=4,
-                                                     channel_mult=[1, 2], num_res_blocks=1, attn_resolutions=[],
-                                                     z_dim=6),
-                        "unet": unet},
-             "ddim": {"unet": {**unet, "kwargs": {**unet["kwargs"], "cond_dim": None}}}}
-    torch.manual_seed(seed)
-    paths = {}
-    for kind, nets_specs in specs.items():
-        weights = {k: registry.build(v).state_dict() for k, v in nets_specs.items()}
-        meta = {"kind": kind, "nets": nets_specs, "diffusion": {"T": 50, "beta_schedule": "linear"}}
-        paths[kind] = tmp_path / f"{kind}{seed}.pt"
-        save_final(paths[kind], weights, meta, step=1, ema=False, config={})
-    return paths
+from _tiny_artifacts import tiny_artifacts as _artifacts
 
 
 @pytest.fixture

@@ -29,3 +29,18 @@ def test_summary_holds_each_tables_headline_numbers(tmp_path):
     assert without["diffae"] == {} and without["diffusegae"] == summary["diffusegae"]  # paper preset, no face roots
     faces_only = metrics_summary(None, None, p["d2"], None, p["claims"], tmp_path / "m3.json")
     assert faces_only["diffusegae"] == {} and faces_only["diffae"] == summary["diffae"]
+
+
+def test_generation_tables_join_and_claims_reading_na_do_not_count(tmp_path):
+    p = {k: tmp_path / f"{k}.csv" for k in ("t4", "dppl", "t7", "claims")}
+    pd.DataFrame({"dataset": ["FFHQ 128"] * 2, "model": ["DDIM", "Ours"], "T": [10, 10], "fid": [30.0, 20.5]}
+                 ).to_csv(p["t4"], index=False)
+    pd.DataFrame({"model": ["DDIM", "Diff-AE"], "ppl": [9.0, 3.0]}).to_csv(p["dppl"], index=False)
+    pd.DataFrame({"dataset": ["ffhq"] * 2, "model": ["DDIM", "Diff-AE"], "img_per_s": [50.0, 40.0]}
+                 ).to_csv(p["t7"], index=False)
+    pd.DataFrame({"claim": ["a", "b", "c"], "supported": ["True", "NA", "False"]}).to_csv(p["claims"], index=False)
+    s = metrics_summary(None, None, None, None, p["claims"], tmp_path / "m.json", diffae_table4_csv=p["t4"],
+                        diffae_ppl_csv=p["dppl"], diffae_table7_csv=p["t7"])
+    assert s["diffae"]["table4"]["FFHQ 128"]["Ours"]["10"] == {"fid": 20.5}
+    assert s["diffae"]["ppl"]["Diff-AE"] == {"ppl": 3.0} and s["diffae"]["table7"]["ffhq"]["DDIM"] == {"img_per_s": 50.0}
+    assert s["claims"] == {"supported": 1, "total": 3}

@@ -96,3 +96,44 @@ def test_unconditional_release_unet_has_identical_names(manifest):
     with torch.device("meta"):
         net = UNet(**cfg)
     assert {k: tuple(v.shape) for k, v in net.state_dict().items()} == expected
+
+
+def test_init_from_imports_the_release_ema_weights(tmp_path, monkeypatch):
+    """diffae_zoo.init_from: a release-format checkpoint (EMA under ema_model., the raw model under model.) becomes a
+    final.pt that load_trained rebuilds with the release's architecture and EMA weights; a misfit is an error."""
+    from diffae.artifacts import load_trained
+    from diffae.config import DiffusionConfig
+    from diffae.nets import encoders, unet
+    from diffae.train import official_import
+
+    small = {"decoder": dict(in_channels=3, base_channels=8, channel_mult=(1, 2), num_res_blocks=1,
+                             attn_resolutions=(8,), image_size=16, dropout=0.1, num_heads=1, num_head_channels=-1,
+                             cond_dim=12, embed_channels=16, time_embed_channels=8, cond_act=True,
+                             resblock_updown=True, scale_bias=1.0, z_shift=False),
+             "encoder": dict(in_channels=3, base_channels=8, channel_mult=(1, 2, 2), num_res_blocks=1,
+                             attn_resolutions=(8,), image_size=16, z_dim=12, dropout=0.1, num_heads=1,
+                             num_head_channels=-1, resblock_updown=True, resblock_convs=1)}
+    monkeypatch.setattr(official_import, "official_config", lambda name: small)
+    torch.manual_seed(0)
+    enc, dec = encoders.HalfUNetEncoder(**small["encoder"]), unet.UNet(**small["decoder"])
+    state = {"x_T": torch.zeros(1, 3, 16, 16)}
+    for prefix, scale in (("ema_model.", 1.0), ("model.", 0.0)):  # the raw model must not be the one imported
+        state.update({f"{prefix}encoder.{k}": v * scale for k, v in enc.state_dict().items()})
+        state.update({f"{prefix}{'time_embed.' if k.startswith('time_embed.') else ''}{k}": v * scale
+                      for k, v in dec.state_dict().items()})
+    torch.save({"state_dict": state, "epoch": 3}, tmp_path / "last.ckpt")
+    diff = DiffusionConfig(T=1000, beta_schedule="linear", T_eval=10, T_recon=(10,), clip_x0=True)
+    final = official_import.import_official_diffae(tmp_path / "last.ckpt", tmp_path / "out", image_size=16,
+                                                   diff_cfg=diff)
+    m = load_trained(final)
+    for ours, ref in ((m["encoder"], enc), (m["unet"], dec)):
+        for k, v in ref.state_dict().items():
+            torch.testing.assert_close(ours.state_dict()[k], v)
+    assert m.meta["init_from"].endswith("last.ckpt") and m.diffusion.T == 1000
+    with pytest.raises(ValueError, match="px model but the prepared data is 32 px"):
+        official_import.import_official_diffae(tmp_path / "last.ckpt", tmp_path / "o2", image_size=32, diff_cfg=diff)
+    del state["ema_model.encoder.out.3.weight" if "ema_model.encoder.out.3.weight" in state else
+              next(k for k in state if k.startswith("ema_model.encoder."))]
+    torch.save({"state_dict": state}, tmp_path / "bad.ckpt")
+    with pytest.raises(ValueError, match="does not fit"):
+        official_import.import_official_diffae(tmp_path / "bad.ckpt", tmp_path / "o3", image_size=16, diff_cfg=diff)

@@ -5,6 +5,7 @@ import shlex
 import shutil
 import subprocess
 
+import pytest
 import yaml
 
 from conftest import dvc_stages
@@ -90,10 +91,10 @@ def test_snakefile_and_dvc_yaml_agree(repo, tool_env):
         # A training curve persists across runs (the loop resumes it): a DVC plot, not a Snakemake output,
         # which Snakemake would delete before a rerun that resumes a finished checkpoint.
         curves = {next(iter(o)) for o in declared if isinstance(o, dict) and next(iter(o.values())).get("persist")}
-        folder = {"finetune": "diffusegae", "train_diffae_faces": "faces/diffae", "train_ddim_faces": "faces/ddim"}.get(
-            name, name.removeprefix("train_"))
-        if name.startswith("train_diffae_zdim@"):
-            folder = f"faces/diffae_z{name.split('@')[1]}"
+        rule, _, item = name.partition("@")
+        folder = {"finetune": "diffusegae", "train_diffae_zoo": f"{item}/diffae", "train_ddim_zoo": f"{item}/ddim",
+                  "train_latent_zoo": f"{item}/latent_ddim", "train_diffae_zdim": f"ffhq/diffae_z{item}"}.get(
+            rule, name.removeprefix("train_"))
         assert curves == ({f"data/models/{folder}/metrics.csv"} if name.startswith("train_") or name == "finetune"
                           else set()), name
         assert outs - curves == set(job["output"]), f"{name}: outs {outs} != outputs {job['output']}"
@@ -161,11 +162,11 @@ def test_paper_preset_with_root_dry_runs(repo, tool_env, tmp_path):
 
     out = dry_run("ilab")
     assert "rule prepare_ilab:" in out and "rule claims:" in out and "standin_" not in out
-    assert "train_diffae_faces" not in out and "--diffae-table2" not in out
+    assert "train_diffae_zoo" not in out and "--diffae-table2" not in out
     out = dry_run("ffhq", "celebahq")
     for name in ("ilab", "ffhq", "celebahq"):
         assert f"rule prepare_{name}:" in out and f"rule standin_{name}:" not in out, name
-    assert "rule train_diffae_faces:" in out and "rule eval_diffae_table2:" in out and "--diffae-table2" in out
+    assert "rule train_diffae_zoo:" in out and "rule eval_diffae_table2:" in out and "--diffae-table2" in out
     assert "prepare_celeba:" not in out and "prepare_horse:" not in out
 
 
@@ -182,10 +183,33 @@ def test_diffae_paper_preset_runs_faces_only_and_refuses_null_roots(repo, tool_e
     cfg.write_text(yaml.safe_dump(raw))
     out = _run(["snakemake", "-n", "--forceall", "--configfile", str(cfg)], repo, tool_env)
     text = out.stdout + out.stderr
-    for rule in ("prepare_ffhq", "prepare_celebahq", "train_diffae_faces", "train_ddim_faces", "train_diffae_zdim",
+    for rule in ("prepare_ffhq", "prepare_celebahq", "train_diffae_zoo", "train_ddim_zoo", "train_diffae_zdim",
                  "eval_diffae_table2", "table_diffae_autoenc", "table_diffae_hparams"):
         assert f"rule {rule}:" in text, rule
     assert "ilab" not in text and "standin_" not in text and "rule claims:" in text and "--table1" not in text
+
+
+@pytest.mark.parametrize("preset, dataset", [("paper-diffae-celeba64", "celeba"),
+                                             ("paper-diffae-horse128", "lsun_horse"),
+                                             ("paper-diffae-bedroom128", "lsun_bedroom")])
+def test_diffae_zoo_paper_preset_runs_its_dataset_only(repo, tool_env, tmp_path, preset, dataset):
+    """A Table 4 dataset's paper preset with its root set plans that dataset's Diff-AE, DDIM, latent DDIM and
+    Table 4, on the real data (no stand-in) and without the iLab or faces chains; with no root it stops at once."""
+    raw = yaml.safe_load((repo / f"presets/{preset}.yaml").read_text())
+    assert raw["diffae_zoo"]["datasets"] == [dataset]
+    cfg = tmp_path / "paper.yaml"
+    cfg.write_text(yaml.safe_dump(raw))
+    res = _run(["snakemake", "-n", "--configfile", str(cfg)], repo, tool_env, check=False)
+    assert res.returncode != 0 and "sets no dataset root to run" in res.stdout + res.stderr
+    raw["data"][dataset]["root"] = str(tmp_path / dataset)
+    cfg.write_text(yaml.safe_dump(raw))
+    out = _run(["snakemake", "-n", "--forceall", "--configfile", str(cfg)], repo, tool_env)
+    text = out.stdout + out.stderr
+    for rule in (f"prepare_{dataset.removeprefix('lsun_')}", "train_diffae_zoo", "train_ddim_zoo", "train_latent_zoo",
+                 "eval_diffae_uncond", "table_diffae_uncond"):
+        assert f"rule {rule}:" in text, rule
+    assert f"{dataset}/diffae/final.pt" in text and "ffhq/diffae" not in text
+    assert "standin_" not in text and "ilab" not in text and "rule train_diffae_zdim:" not in text
 
 
 def test_rules_name_the_params_file_relative_to_the_repository(repo, tool_env):

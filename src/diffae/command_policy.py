@@ -6,6 +6,7 @@ its parsed flags (by argparse dest) and return one keyword argument of the comma
 """
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -76,10 +77,47 @@ for _dataset in ("ffhq", "celebahq", "lsun_horse", "lsun_bedroom"):
     _register_root(_dataset)
 
 
+def _comma_list(value: str) -> list[str]:
+    return [p for p in value.split(",") if p]
+
+
 @derivation(flags=("presets",))
 def preset_files(params: ParamsView, flags: Flags) -> list[str]:
     """The --presets flag: comma-separated files."""
-    return [p for p in flags["presets"].split(",") if p]
+    return _comma_list(flags["presets"])
+
+
+@derivation(flags=("numbers",))
+def numbers_files(params: ParamsView, flags: Flags) -> list[str]:
+    """The --numbers flag: comma-separated numbers CSVs."""
+    return _comma_list(flags["numbers"])
+
+
+@derivation(flags=("grids",))
+def grids_dirs(params: ParamsView, flags: Flags) -> list[str]:
+    """The --grids flag: comma-separated folders."""
+    return _comma_list(flags["grids"])
+
+
+@derivation(flags=("datasets",))
+def dataset_list(params: ParamsView, flags: Flags) -> list[str]:
+    """The --datasets flag: comma-separated dataset keys."""
+    return _comma_list(flags["datasets"])
+
+
+def _zoo_training(section: str) -> None:
+    """`zoo_<section>`: train.<section> with its steps scaled by diffae_zoo.steps_fraction of the --dataset."""
+    def train_cfg(params: ParamsView, flags: Flags):
+        cfg = getattr(params.train, section)
+        fraction = params.diffae_zoo.steps_fraction.get(flags["dataset"], 1.0)
+        return dataclasses.replace(cfg, steps=max(1, round(cfg.steps * fraction)))
+
+    train_cfg.__name__ = f"zoo_{section}"
+    derivation(reads=(f"train.{section}", "diffae_zoo.steps_fraction"), flags=("dataset",))(train_cfg)
+
+
+for _section in ("diffae_zoo", "ddim_zoo"):
+    _zoo_training(_section)
 
 
 @derivation(flags=("method",))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from diffae.command_policy import METHODS
 from diffae.command_spec import Command, Flag, const, derived, flag, param
+from diffae.config import ZOO_DATASETS
 
 TRAIN_OUT = Flag("out", help="model folder (final.pt, checkpoints/, metrics.csv)")
 STANDIN = Flag("standin", help="stand-in folder, read when the params root is null")
@@ -20,8 +21,15 @@ DIFFUSEGAE_TABLES_IN = tuple(Flag(name, required=False, help=f"DiffuseGAE {what}
                                                               "iLab root: its claims read NA)")
                              for name, what in (("table1", "Table 1 report"), ("table2", "Table 2 report"),
                                                 ("ppl", "Fig. 10 PPL numbers")))
+ZOO_DATASET = Flag("dataset", choices=ZOO_DATASETS, help="the dataset of the models (diffae_zoo.datasets)")
+DIFFAE_ZOO_MODELS = (Flag("diffae", help="final.pt of the dataset's Diff-AE"),
+                     Flag("ddim", help="final.pt of the dataset's DDIM baseline"))
 DIFFAE_TABLE2_IN = Flag("diffae-table2", required=False,
                         help="Diff-AE Table 2 report (absent when a paper preset has no face roots: its claims read NA)")
+DIFFAE_ZOO_IN = tuple(Flag(name, required=False, help=f"Diff-AE {what} report (absent when no zoo dataset runs: its "
+                                                        "claims read NA)")
+                      for name, what in (("diffae-table4", "Table 4"), ("diffae-ppl", "App. F PPL"),
+                                         ("diffae-table7", "Table 7")))
 
 
 def training(*, reads: tuple[str, ...], kwargs: dict, **fields) -> Command:
@@ -159,34 +167,48 @@ TABLE: tuple[Command, ...] = (
         kwargs={"prepared": flag("prepared"), "split_csv": flag("split"), "out_dir": flag("out"),
                 "unet_cfg": param("model.unet"), "diff_cfg": param("diffusion"), "train_cfg": param("train.ddim")}),
     training(
-        name="train-diffae-faces",
-        help="train Diff-AE on the whole faces training set (FFHQ, Diff-AE Tables 1, 2): same nets as train-diffae",
-        target="diffae.train.recipes.diffae:run",
-        reads=("model.unet", "model.encoder", "diffusion.T", "diffusion.beta_schedule", "train.diffae_faces"),
-        inputs=("prepared",), outputs=(TRAIN_OUT,),
-        kwargs={"prepared": flag("prepared"), "split_csv": const(None), "out_dir": flag("out"),
+        name="train-diffae-zoo",
+        help="train Diff-AE on the whole of one diffae_zoo dataset (FFHQ: Diff-AE Tables 1, 2, 4; CelebA-64, LSUN: "
+             "Table 4): same nets as train-diffae, at the dataset's resolution; or import the official checkpoint "
+             "diffae_zoo.init_from names for it",
+        target="diffae.train.recipes.diffae:run_zoo",
+        reads=("model.unet", "model.encoder", "diffusion.T", "diffusion.beta_schedule", "train.diffae_zoo",
+               "diffae_zoo.steps_fraction", "diffae_zoo.init_from"),
+        options=(ZOO_DATASET,), inputs=("prepared",), outputs=(TRAIN_OUT,),
+        kwargs={"dataset": flag("dataset"), "init_from": param("diffae_zoo.init_from"),
+                "prepared": flag("prepared"), "split_csv": const(None), "out_dir": flag("out"),
                 "unet_cfg": param("model.unet"), "enc_cfg": param("model.encoder"), "diff_cfg": param("diffusion"),
-                "train_cfg": param("train.diffae_faces")}),
+                "train_cfg": derived("zoo_diffae_zoo")}),
     training(
-        name="train-ddim-faces", help="train the DDIM baseline on the whole faces training set (FFHQ)",
+        name="train-ddim-zoo", help="train the DDIM baseline on the whole of one diffae_zoo dataset",
         target="diffae.train.recipes.ddim:run",
-        reads=("model.unet", "diffusion.T", "diffusion.beta_schedule", "train.ddim_faces"),
-        inputs=("prepared",), outputs=(TRAIN_OUT,),
+        reads=("model.unet", "diffusion.T", "diffusion.beta_schedule", "train.ddim_zoo", "diffae_zoo.steps_fraction"),
+        options=(ZOO_DATASET,), inputs=("prepared",), outputs=(TRAIN_OUT,),
         kwargs={"prepared": flag("prepared"), "split_csv": const(None), "out_dir": flag("out"),
                 "unet_cfg": param("model.unet"), "diff_cfg": param("diffusion"),
-                "train_cfg": param("train.ddim_faces")}),
+                "train_cfg": derived("zoo_ddim_zoo")}),
+    Command(
+        name="encode-zoo", help="z_sem of every image of a diffae_zoo dataset (+ normalisation statistics), the "
+                                "latent DDIM's training data (Diff-AE §4)",
+        target="diffae.eval.encode:encode_stage",
+        reads=("eval.recon.batch_size", "device"),
+        inputs=(Flag("model", help="final.pt of the dataset's Diff-AE"), "prepared"),
+        outputs=(Flag("out", help="latents .npz"),),
+        kwargs={"model_path": flag("model"), "prepared": flag("prepared"), "split_csv": const(None),
+                "out": flag("out"), "batch_size": param("eval.recon.batch_size"),
+                "device": derived("torch_device")}),
     training(
         name="train-diffae-zdim",
         help="Diff-AE Table 2 rows b-e: the faces Diff-AE with a z_sem of --z-dim, trained "
-             "zsem_ablation.steps_fraction of train.diffae_faces.steps",
+             "zsem_ablation.steps_fraction of train.diffae_zoo.steps (on FFHQ)",
         target="diffae.train.recipes.diffae:run_zdim",
-        reads=("model.unet", "model.encoder", "diffusion.T", "diffusion.beta_schedule", "train.diffae_faces",
+        reads=("model.unet", "model.encoder", "diffusion.T", "diffusion.beta_schedule", "train.diffae_zoo",
                "zsem_ablation.steps_fraction"),
         inputs=("prepared",), outputs=(TRAIN_OUT,), options=(Flag("z-dim", help="width of z_sem"),),
         kwargs={"prepared": flag("prepared"), "split_csv": const(None), "out_dir": flag("out"),
                 "z_dim": flag("z-dim"), "steps_fraction": param("zsem_ablation.steps_fraction"),
                 "unet_cfg": param("model.unet"), "enc_cfg": param("model.encoder"), "diff_cfg": param("diffusion"),
-                "train_cfg": param("train.diffae_faces")}),
+                "train_cfg": param("train.diffae_zoo")}),
     Command(
         name="encode", help="z_sem of every sample (+ normalisation statistics)",
         target="diffae.eval.encode:encode_stage",
@@ -254,6 +276,79 @@ TABLE: tuple[Command, ...] = (
         inputs=(Flag("presets", help="comma-separated presets/paper-diffae-*.yaml files"),),
         outputs=(Flag("table5", help="Table 5 CSV"), Flag("table6", help="Table 6 CSV")),
         kwargs={"presets": derived("preset_files"), "table5_csv": flag("table5"), "table6_csv": flag("table6")}),
+    Command(
+        name="eval-diffae-uncond",
+        help="Diff-AE Table 4 numbers on one dataset: FID of DDIM, Ours (latent DDIM + decoder) and + autoencoding "
+             "samples at each T; and the grids of Figs 9 and 20-22",
+        target="diffae.eval.tables.diffae_table4:diffae_table4",
+        reads=("eval.uncond", "diffusion.clip_x0", "metrics", "preset", "device"), options=(ZOO_DATASET,),
+        inputs=(*DIFFAE_ZOO_MODELS, Flag("latent", help="final.pt of the dataset's latent DDIM"),
+                Flag("latents", help="the dataset's z_sem (`diffae encode-zoo`), for Fig. 9's z_sem distance"),
+                "prepared"),
+        outputs=(NUMBERS_OUT, Flag("figures", help="folder of the samples' grids (.npz)")),
+        kwargs={"diffae_model": flag("diffae"), "ddim_model": flag("ddim"), "latent_model": flag("latent"),
+                "latents": flag("latents"), "prepared": flag("prepared"), "out_csv": flag("out"),
+                "figures_dir": flag("figures"), "dataset": flag("dataset"),
+                "step_counts": param("eval.uncond.timesteps"), "n_samples": param("eval.uncond.n_samples"),
+                "autoenc_source": param("eval.uncond.autoenc_source"),
+                "n_neighbours": param("eval.uncond.n_neighbours"), "n_shown": param("eval.uncond.n_shown"),
+                "batch_size": param("eval.uncond.batch_size"), "seed": param("eval.uncond.seed"),
+                "clip_x0": param("diffusion.clip_x0"), "weights_dir": param("metrics.weights_dir"),
+                "allow_random": derived("allow_random_weights"), "device": derived("torch_device")}),
+    Command(
+        name="eval-diffae-figures",
+        help="Diff-AE Figs 3, 4, 6, 10 and 14-16 grids: real images of one dataset through its Diff-AE and DDIM",
+        target="diffae.eval.diffae_figures:write_diffae_figures",
+        reads=("eval.diffae_figures", "diffusion.clip_x0", "preset", "device"), options=(ZOO_DATASET,),
+        inputs=(*DIFFAE_ZOO_MODELS, "prepared"), outputs=(Flag("outdir", help="folder of the grids (.npz)"),),
+        kwargs={"diffae_model": flag("diffae"), "ddim_model": flag("ddim"), "prepared": flag("prepared"),
+                "outdir": flag("outdir"), "dataset": flag("dataset"),
+                "n_examples": param("eval.diffae_figures.n_examples"),
+                "n_variations": param("eval.diffae_figures.n_variations"),
+                "n_interp": param("eval.diffae_figures.n_interp"), "n_steps": param("eval.diffae_figures.T"),
+                "n_steps_trajectory": param("eval.diffae_figures.T_trajectory"),
+                "seed": param("eval.diffae_figures.seed"), "clip_x0": param("diffusion.clip_x0"),
+                "preset": param("preset"), "device": derived("torch_device")}),
+    Command(
+        name="eval-diffae-ppl", help="Diff-AE App. F numbers: PPL of real-image interpolation, DDIM vs Diff-AE",
+        target="diffae.eval.tables.diffae_ppl:diffae_ppl",
+        reads=("eval.diffae_ppl", "diffusion.clip_x0", "metrics", "preset", "device"),
+        inputs=(*DIFFAE_ZOO_MODELS, "prepared"), outputs=(NUMBERS_OUT,),
+        kwargs={"diffae_model": flag("diffae"), "ddim_model": flag("ddim"), "prepared": flag("prepared"),
+                "out_csv": flag("out"), "n_steps": param("eval.diffae_ppl.T"), "n_pairs": param("eval.diffae_ppl.n_pairs"),
+                "eps": param("eval.diffae_ppl.eps"), "batch_size": param("eval.diffae_ppl.batch_size"),
+                "seed": param("eval.diffae_ppl.seed"), "clip_x0": param("diffusion.clip_x0"),
+                "weights_dir": param("metrics.weights_dir"), "allow_random": derived("allow_random_weights"),
+                "device": derived("torch_device")}),
+    Command(
+        name="table-diffae-uncond", help="Diff-AE Table 4: our FIDs per dataset beside the paper's, with provenance",
+        target="diffae.report.diffae_generation:diffae_table4_report",
+        reads=("preset",),
+        inputs=(Flag("numbers", help="comma-separated numbers CSVs of `diffae eval-diffae-uncond`, one per dataset"),),
+        outputs=("out",),
+        kwargs={"numbers_csvs": derived("numbers_files"), "out_csv": flag("out"), "preset": param("preset")}),
+    Command(
+        name="table-diffae-ppl", help="Diff-AE App. F PPL table: ours beside the paper's",
+        target="diffae.report.diffae_generation:diffae_ppl_report",
+        reads=("preset",), inputs=(NUMBERS_IN,), outputs=("out",),
+        kwargs={"numbers_csv": flag("numbers"), "out_csv": flag("out"), "preset": param("preset")}),
+    Command(
+        name="table-diffae-throughput",
+        help="Diff-AE Table 7: training throughput of each dataset's DDIM and Diff-AE (their metrics.csv) beside "
+             "the paper's",
+        target="diffae.report.diffae_generation:throughput_table_from_dirs",
+        reads=("preset",),
+        inputs=(Flag("models", help="folder holding <dataset>/{ddim,diffae}/metrics.csv"),),
+        options=(Flag("datasets", help="comma-separated datasets (diffae_zoo.datasets that run)"),),
+        outputs=("out",),
+        kwargs={"models_dir": flag("models"), "datasets": derived("dataset_list"), "out_csv": flag("out"),
+                "preset": param("preset")}),
+    Command(
+        name="figures-diffae", help="draw Diff-AE's figures from their grids",
+        target="diffae.report.figures_diffae:diffae_figures",
+        inputs=(Flag("grids", help="comma-separated folders of grids (.npz) written by the Diff-AE evaluations"),),
+        outputs=(Flag("outdir", help="folder of the figures (.png)"),),
+        kwargs={"grids_dirs": derived("grids_dirs"), "outdir": flag("outdir")}),
     # ---------------------------------------------------------------- DiffuseGAE (§3.3-4.4)
     training(
         name="train-gae", help="GAE on GROUP latent sets (DiffuseGAE Eq. 10-11)",
@@ -377,17 +472,19 @@ TABLE: tuple[Command, ...] = (
     Command(
         name="claims", help="check the papers' qualitative claims against our tables",
         target="diffae.report.claims:build_claims",
-        inputs=(*DIFFUSEGAE_TABLES_IN, DIFFAE_TABLE2_IN), outputs=("out", "md"),
+        inputs=(*DIFFUSEGAE_TABLES_IN, DIFFAE_TABLE2_IN, *DIFFAE_ZOO_IN), outputs=("out", "md"),
         kwargs={"table1_csv": flag("table1"), "table2_csv": flag("table2"),
                 "diffae_table2_csv": flag("diffae-table2"), "ppl_csv": flag("ppl"), "out_csv": flag("out"),
-                "out_md": flag("md")}),
+                "out_md": flag("md"), "diffae_table4_csv": flag("diffae-table4"),
+                "diffae_ppl_csv": flag("diffae-ppl"), "diffae_table7_csv": flag("diffae-table7")}),
     Command(
         name="metrics", help="the headline numbers of every table as one JSON (dvc metrics show/diff)",
         target="diffae.report.metrics_summary:metrics_summary",
-        inputs=(*DIFFUSEGAE_TABLES_IN, DIFFAE_TABLE2_IN, "claims"), outputs=("out",),
+        inputs=(*DIFFUSEGAE_TABLES_IN, DIFFAE_TABLE2_IN, *DIFFAE_ZOO_IN, "claims"), outputs=("out",),
         kwargs={"table1_csv": flag("table1"), "table2_csv": flag("table2"),
                 "diffae_table2_csv": flag("diffae-table2"), "ppl_csv": flag("ppl"), "claims_csv": flag("claims"),
-                "out_json": flag("out")}),
+                "out_json": flag("out"), "diffae_table4_csv": flag("diffae-table4"),
+                "diffae_ppl_csv": flag("diffae-ppl"), "diffae_table7_csv": flag("diffae-table7")}),
     # ---------------------------------------------------------------- utilities
     Command(
         name="fetch-weights", help="download the FID/LPIPS metric weights (on a machine with internet access)",

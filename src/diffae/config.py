@@ -288,13 +288,15 @@ class TrainStages:
 
     diffae: TrainConfig = Field(description="Diff-AE: semantic encoder + conditional DDIM (Diff-AE Eq. 6)")
     ddim: TrainConfig = Field(description="DDIM baseline")
-    diffae_faces: TrainConfig = Field(description="Diff-AE on the faces (FFHQ) of Diff-AE Tables 1 and 2")
-    ddim_faces: TrainConfig = Field(description="DDIM baseline on the faces (FFHQ)")
+    diffae_zoo: TrainConfig = Field(description="Diff-AE on each dataset of diffae_zoo.datasets (FFHQ: Diff-AE "
+                                                "Tables 1, 2, 4; CelebA-64, LSUN Horse/Bedroom: Table 4)")
+    ddim_zoo: TrainConfig = Field(description="DDIM baseline on each dataset of diffae_zoo.datasets")
     gae: TrainConfig = Field(description="GAE on GROUP latents (DiffuseGAE Eq. 11)")
     finetune: TrainConfig = Field(description="joint fine-tuning (DiffuseGAE Eq. 12)")
     gzsnet: TrainConfig = Field(description="GZS-Net baseline")
     aeds: TrainConfig = Field(description="AE + DS baseline")
-    latent_ddim: TrainConfig = Field(description="latent DDIM (Diff-AE Eq. 9)")
+    latent_ddim: TrainConfig = Field(description="latent DDIM (Diff-AE Eq. 9; Table 6): on the iLab Diff-AE's z_sem "
+                                                 "and on each zoo dataset's")
 
 
 @dataclass(frozen=True, config=_SECTION)
@@ -398,6 +400,48 @@ class FiguresEval:
 
 
 @dataclass(frozen=True, config=_SECTION)
+class UncondEval:
+    """Diff-AE Table 4 (§5.7): FID of unconditional samples, same T for the latent DDIM and the decoder;
+    Figs 20-22 (samples) and Fig. 9 (their nearest training images)."""
+
+    n_samples: Int = Field(ge=2, description="generated images per row and T, and real reference images "
+                                             "(paper: 50,000 each)")
+    timesteps: tuple[PosInt, ...] = _ints("DDIM steps T of the columns (paper: 10, 20, 50, 100)")
+    autoenc_source: Literal["held_out", "reference"] = Field(
+        description="images whose z_sem the '+ autoencoding' row decodes: held_out = images of the dataset "
+                    "disjoint from the FID reference (paper: 'the test set'); reference = the reference images "
+                    "themselves (official code)")
+    n_neighbours: Int = Field(ge=1, description="nearest training images shown per sample in Fig. 9")
+    n_shown: Int = Field(ge=1, description="samples shown in Figs 9 and 20-22")
+    batch_size: Int = Field(ge=1, description="images per batch")
+    seed: Int = _seed("the reference choice, z_T and x_T noise")
+
+
+@dataclass(frozen=True, config=_SECTION)
+class DiffAEPPLEval:
+    """Diff-AE App. F (Eq. 10): PPL of interpolations between real FFHQ images, DDIM vs Diff-AE."""
+
+    n_pairs: Int = Field(ge=2, description="image pairs (paper: 200)")
+    T: PosInt = Field(description="DDIM steps of inversion and decoding ([UNSPECIFIED] by the paper; ours)")
+    eps: Float = Field(gt=0, description="interpolation step (paper: 1e-4)")
+    batch_size: Int = Field(ge=1, description="pairs per batch")
+    seed: Int = _seed("the pairs and alpha")
+
+
+@dataclass(frozen=True, config=_SECTION)
+class DiffAEFiguresEval:
+    """Diff-AE Figs 3, 4, 6, 10, 14-16 (real images through the zoo models)."""
+
+    n_examples: Int = Field(ge=1, description="rows (input images or pairs) per figure")
+    n_variations: Int = Field(ge=2, description="decodings with x_T ~ N(0, I) per row of Figs 3 and 10")
+    n_interp: Int = Field(ge=3, description="columns of an interpolation (Figs 4, 14-16)")
+    T: PosInt = Field(description="DDIM steps of inversion and decoding (official notebooks: 20 for "
+                                  "interpolation; [UNSPECIFIED] by the paper)")
+    T_trajectory: PosInt = Field(description="DDIM steps of Fig. 6's trajectory (paper: 10)")
+    seed: Int = _seed("the image choice and x_T noise")
+
+
+@dataclass(frozen=True, config=_SECTION)
 class EvalConfig:
     """Evaluation settings."""
 
@@ -407,6 +451,9 @@ class EvalConfig:
     tsne: TSNEEval = Field(description="DiffuseGAE Figs 2 and 5")
     ppl: PPLEval = Field(description="DiffuseGAE Fig. 10")
     figures: FiguresEval = Field(description="DiffuseGAE Figs 6-9")
+    uncond: UncondEval = Field(description="Diff-AE Table 4, Figs 9, 20-22")
+    diffae_ppl: DiffAEPPLEval = Field(description="Diff-AE App. F PPL")
+    diffae_figures: DiffAEFiguresEval = Field(description="Diff-AE Figs 3, 4, 6, 10, 14-16")
 
 
 # ---------------------------------------------------------------- Diff-AE ablation
@@ -415,8 +462,35 @@ class ZsemAblation:
     """Diff-AE Table 2 rows b-e: the faces Diff-AE with narrower z_sem, trained on 48M of the main run's 130M images."""
 
     z_dims: tuple[PosInt, ...] = _ints("z_sem widths, one model each (paper: 512, 256, 128, 64 = rows b-e)")
-    steps_fraction: Float = Field(gt=0, le=1, description="fraction of train.diffae_faces.steps each trains "
+    steps_fraction: Float = Field(gt=0, le=1, description="fraction of train.diffae_zoo.steps each trains "
                                                           "(paper: 48/130)")
+
+
+# ---------------------------------------------------------------- Diff-AE per dataset
+ZOO_DATASETS = ("ffhq", "celeba", "lsun_horse", "lsun_bedroom")
+
+
+@dataclass(frozen=True, config=_SECTION)
+class DiffAEZoo:
+    """Diff-AE's models per dataset (spec 0.2): Diff-AE, the DDIM baseline and a latent DDIM on each, with
+    train.diffae_zoo, train.ddim_zoo, train.latent_ddim and the resolution data.<dataset>.image_size."""
+
+    datasets: tuple[Literal[ZOO_DATASETS], ...] = Field(
+        min_length=1, description="datasets that get the three models (paper: ffhq, celeba, lsun_horse, "
+                                  "lsun_bedroom; a paper preset runs those whose root it sets)")
+    steps_fraction: dict[Literal[ZOO_DATASETS], Float] = Field(
+        description="fraction of train.diffae_zoo.steps and train.ddim_zoo.steps a dataset's Diff-AE and DDIM "
+                    "train (absent = 1; paper presets train one dataset each, with its own steps)")
+    init_from: dict[Literal[ZOO_DATASETS], str] = Field(
+        description="official Diff-AE checkpoint (the release's last.ckpt) used in place of training a dataset's "
+                    "Diff-AE; only the FFHQ-128 autoencoder (ffhq128_autoenc_130M) is mapped")
+
+    @model_validator(mode="after")
+    def _fractions_in_range(self) -> "DiffAEZoo":
+        bad = {k: v for k, v in self.steps_fraction.items() if not 0 < v <= 1}
+        if bad:
+            raise ValueError(f"diffae_zoo.steps_fraction values must lie in (0, 1], got {bad}")
+        return self
 
 
 # ---------------------------------------------------------------- cluster job sizes
@@ -471,6 +545,7 @@ class Params:
     losses: LossConfig = Field(description="loss weights")
     eval: EvalConfig = Field(description="evaluation")
     zsem_ablation: ZsemAblation = Field(description="Diff-AE Table 2 rows b-e")
+    diffae_zoo: DiffAEZoo = Field(description="Diff-AE models per dataset (Table 4, PPL, figures)")
     cluster: ClusterConfig = Field(description="what each job asks a scheduler for")
 
     @model_validator(mode="after")

@@ -71,10 +71,13 @@ def uses(dataset):
 # What a run covers: always everything on stand-ins; for a paper preset, what its roots allow.
 #  iLab: DiffuseGAE (Tables 1, 2, figures, claims, metrics) and the iLab Diff-AE it builds on.
 #  faces: Diff-AE trained on FFHQ and tested on CelebA-HQ (Tables 1, 2); needs both roots.
+#  zoo: Diff-AE, DDIM and latent DDIM on each diffae_zoo dataset with a root (Tables 4, 7, PPL, figures).
 ILAB_CHAIN = uses("ilab")
 FACES_CHAIN = uses("ffhq") and uses("celebahq")
-if not (ILAB_CHAIN or FACES_CHAIN):
+ZOO = [d for d in config["diffae_zoo"]["datasets"] if uses(d)]
+if not (ILAB_CHAIN or FACES_CHAIN or ZOO):
     raise WorkflowError(
-        f"preset {config['preset']!r} sets no dataset root to run: set data.ilab.root (DiffuseGAE) and/or "
-        f"data.ffhq.root with data.celebahq.root (Diff-AE on faces) in {PARAMS} (see README, 'Datasets')"
+        f"preset {config['preset']!r} sets no dataset root to run: set data.ilab.root (DiffuseGAE), "
+        f"data.ffhq.root with data.celebahq.root (Diff-AE on faces) and/or the root of a diffae_zoo dataset "
+        f"({', '.join(config['diffae_zoo']['datasets'])}) in {PARAMS} (see README, 'Datasets')"
     )

@@ -1,16 +1,32 @@
 # Diff-AE stages. On iLab: diffusion autoencoder, DDIM baseline, latents and latent DDIM (DiffuseGAE's input).
-# On faces (trained on FFHQ, tested on CelebA-HQ, as the paper): Diff-AE and DDIM for Diff-AE Table 2.
+# Per dataset of diffae_zoo.datasets (FFHQ, CelebA-64, LSUN Horse/Bedroom): Diff-AE, DDIM, z_sem and a latent
+# DDIM, for Table 4, PPL and the figures; FFHQ's are tested on CelebA-HQ for Tables 1 and 2 (as the paper).
 
 MODELS = f"{DATA}/models"
 LATENTS = f"{DATA}/latents"
 EVAL = f"{DATA}/eval"  # our numbers, embeddings and image grids; the report rules format and draw them
-FACES = f"{MODELS}/faces"  # models trained on the faces (FFHQ)
+FACES = f"{MODELS}/ffhq"  # models trained on the faces (FFHQ)
+
+# ZOO (common.smk): the zoo datasets that run; their Table 4 numbers and figure grids.
+ZOO_RE = "|".join(ZOO) or "^$"
+TABLE4_NUMBERS = ",".join(f"{EVAL}/diffae_table4_{d}.csv" for d in ZOO)
+DIFFAE_GRIDS = [
+    f"{EVAL}/diffae_{kind}_{d}" for d in ZOO for kind in ("samples", "figures")
+]
 
 DIFFAE_TARGETS = []
 if ILAB_CHAIN:
     DIFFAE_TARGETS += [f"{LATENTS}/diffae_ilab.npz", f"{MODELS}/latent_ddim/final.pt"]
 if FACES_CHAIN:
     DIFFAE_TARGETS += [f"{REPORTS}/diffae/table2.csv", f"{REPORTS}/diffae/table1.csv"]
+if ZOO:
+    DIFFAE_TARGETS += [
+        f"{REPORTS}/diffae/table4.csv",
+        f"{REPORTS}/diffae/table7.csv",
+        f"{REPORTS}/diffae/figures",
+    ]
+if "ffhq" in ZOO:
+    DIFFAE_TARGETS += [f"{REPORTS}/diffae/ppl.csv"]
 DIFFAE_TARGETS += [f"{REPORTS}/diffae/table5.csv"]
 
 # Diff-AE's paper presets: Tables 5 and 6 report their hyper-parameters.
@@ -22,6 +38,18 @@ DIFFAE_TABLE2_INPUT = (
     {"diffae_table2": f"{REPORTS}/diffae/table2.csv"} if FACES_CHAIN else {}
 )
 DIFFAE_TABLE2_FLAG = "--diffae-table2 {input.diffae_table2} " if FACES_CHAIN else ""
+# ... and Tables 4, 7 and the PPL table when the zoo runs (PPL needs FFHQ's models).
+DIFFAE_ZOO_INPUT = {}
+if ZOO:
+    DIFFAE_ZOO_INPUT.update(
+        diffae_table4=f"{REPORTS}/diffae/table4.csv",
+        diffae_table7=f"{REPORTS}/diffae/table7.csv",
+    )
+if "ffhq" in ZOO:
+    DIFFAE_ZOO_INPUT["diffae_ppl"] = f"{REPORTS}/diffae/ppl.csv"
+DIFFAE_ZOO_FLAGS = "".join(
+    f"--{key.replace('_', '-')} {{input.{key}}} " for key in DIFFAE_ZOO_INPUT
+)
 
 
 rule train_diffae:
@@ -112,45 +140,275 @@ rule train_latent_ddim:
         f"2>&1 | tee {{log}}"
 
 
-rule train_diffae_faces:
+rule train_diffae_zoo:
     input:
-        f"{FFHQ}/images.npy",
+        f"{DATA}/prepared/{{ds}}/images.npy",
     output:
-        f"{FACES}/diffae/final.pt",
+        f"{MODELS}/{{ds}}/diffae/final.pt",
     log:
-        f"{LOGS}/train_diffae_faces.log",
+        f"{LOGS}/train_diffae_zoo_{{ds}}.log",
     benchmark:
-        f"{BENCH}/train_diffae_faces.tsv"
+        f"{BENCH}/train_diffae_zoo_{{ds}}.tsv"
+    wildcard_constraints:
+        ds=ZOO_RE,
     conda:
         "../envs/diffae.yaml"
     resources:
         **TRAIN_JOB,
     params:
         cfg=PARAMS,
-        tracked=tracked("train-diffae-faces"),
+        tracked=tracked("train-diffae-zoo"),
     shell:
-        f"{TRAIN_LAUNCH} train-diffae-faces --params {{params.cfg}} --prepared {FFHQ} --out {FACES}/diffae 2>&1 "
-        f"| tee {{log}}"
+        f"{TRAIN_LAUNCH} train-diffae-zoo --params {{params.cfg}} --dataset {{wildcards.ds}} --prepared "
+        f"{DATA}/prepared/{{wildcards.ds}} "
+        f"--out {MODELS}/{{wildcards.ds}}/diffae 2>&1 | tee {{log}}"
 
 
-rule train_ddim_faces:
+rule train_ddim_zoo:
     input:
-        f"{FFHQ}/images.npy",
+        f"{DATA}/prepared/{{ds}}/images.npy",
     output:
-        f"{FACES}/ddim/final.pt",
+        f"{MODELS}/{{ds}}/ddim/final.pt",
     log:
-        f"{LOGS}/train_ddim_faces.log",
+        f"{LOGS}/train_ddim_zoo_{{ds}}.log",
     benchmark:
-        f"{BENCH}/train_ddim_faces.tsv"
+        f"{BENCH}/train_ddim_zoo_{{ds}}.tsv"
+    wildcard_constraints:
+        ds=ZOO_RE,
     conda:
         "../envs/diffae.yaml"
     resources:
         **TRAIN_JOB,
     params:
         cfg=PARAMS,
-        tracked=tracked("train-ddim-faces"),
+        tracked=tracked("train-ddim-zoo"),
     shell:
-        f"{TRAIN_LAUNCH} train-ddim-faces --params {{params.cfg}} --prepared {FFHQ} --out {FACES}/ddim 2>&1 "
+        f"{TRAIN_LAUNCH} train-ddim-zoo --params {{params.cfg}} --dataset {{wildcards.ds}} --prepared "
+        f"{DATA}/prepared/{{wildcards.ds}} "
+        f"--out {MODELS}/{{wildcards.ds}}/ddim 2>&1 | tee {{log}}"
+
+
+rule encode_zoo:
+    input:
+        model=f"{MODELS}/{{ds}}/diffae/final.pt",
+        images=f"{DATA}/prepared/{{ds}}/images.npy",
+    output:
+        f"{LATENTS}/{{ds}}_zsem.npz",
+    log:
+        f"{LOGS}/encode_zoo_{{ds}}.log",
+    benchmark:
+        f"{BENCH}/encode_zoo_{{ds}}.tsv"
+    wildcard_constraints:
+        ds=ZOO_RE,
+    conda:
+        "../envs/diffae.yaml"
+    resources:
+        **GPU_JOB,
+    params:
+        cfg=PARAMS,
+        tracked=tracked("encode-zoo"),
+    shell:
+        f"diffae encode-zoo --params {{params.cfg}} --model {{input.model}} --prepared {DATA}/prepared/{{wildcards.ds}} "
+        f"--out {{output}} 2>&1 | tee {{log}}"
+
+
+rule train_latent_zoo:
+    input:
+        f"{LATENTS}/{{ds}}_zsem.npz",
+    output:
+        f"{MODELS}/{{ds}}/latent_ddim/final.pt",
+    log:
+        f"{LOGS}/train_latent_zoo_{{ds}}.log",
+    benchmark:
+        f"{BENCH}/train_latent_zoo_{{ds}}.tsv"
+    wildcard_constraints:
+        ds=ZOO_RE,
+    conda:
+        "../envs/diffae.yaml"
+    resources:
+        **TRAIN_JOB,
+    params:
+        cfg=PARAMS,
+        tracked=tracked("train-latent-ddim"),
+    shell:
+        f"{TRAIN_LAUNCH} train-latent-ddim --params {{params.cfg}} --latents {{input}} --out "
+        f"{MODELS}/{{wildcards.ds}}/latent_ddim 2>&1 | tee {{log}}"
+
+
+rule eval_diffae_uncond:
+    input:
+        diffae=f"{MODELS}/{{ds}}/diffae/final.pt",
+        ddim=f"{MODELS}/{{ds}}/ddim/final.pt",
+        latent=f"{MODELS}/{{ds}}/latent_ddim/final.pt",
+        latents=f"{LATENTS}/{{ds}}_zsem.npz",
+        images=f"{DATA}/prepared/{{ds}}/images.npy",
+    output:
+        numbers=f"{EVAL}/diffae_table4_{{ds}}.csv",
+        figures=directory(f"{EVAL}/diffae_samples_{{ds}}"),
+    log:
+        f"{LOGS}/eval_diffae_uncond_{{ds}}.log",
+    benchmark:
+        f"{BENCH}/eval_diffae_uncond_{{ds}}.tsv"
+    wildcard_constraints:
+        ds=ZOO_RE,
+    conda:
+        "../envs/diffae.yaml"
+    resources:
+        **GPU_JOB,
+    params:
+        cfg=PARAMS,
+        tracked=tracked("eval-diffae-uncond"),
+    shell:
+        f"diffae eval-diffae-uncond --params {{params.cfg}} --dataset {{wildcards.ds}} --diffae {{input.diffae}} "
+        f"--ddim {{input.ddim}} --latent {{input.latent}} --latents {{input.latents}} --prepared "
+        f"{DATA}/prepared/{{wildcards.ds}} --out {{output.numbers}} --figures {{output.figures}} 2>&1 | tee {{log}}"
+
+
+rule eval_diffae_figures:
+    input:
+        diffae=f"{MODELS}/{{ds}}/diffae/final.pt",
+        ddim=f"{MODELS}/{{ds}}/ddim/final.pt",
+        images=f"{DATA}/prepared/{{ds}}/images.npy",
+    output:
+        directory(f"{EVAL}/diffae_figures_{{ds}}"),
+    log:
+        f"{LOGS}/eval_diffae_figures_{{ds}}.log",
+    benchmark:
+        f"{BENCH}/eval_diffae_figures_{{ds}}.tsv"
+    wildcard_constraints:
+        ds=ZOO_RE,
+    conda:
+        "../envs/diffae.yaml"
+    resources:
+        **GPU_JOB,
+    params:
+        cfg=PARAMS,
+        tracked=tracked("eval-diffae-figures"),
+    shell:
+        f"diffae eval-diffae-figures --params {{params.cfg}} --dataset {{wildcards.ds}} --diffae {{input.diffae}} "
+        f"--ddim {{input.ddim}} --prepared {DATA}/prepared/{{wildcards.ds}} --outdir {{output}} 2>&1 | tee {{log}}"
+
+
+rule eval_diffae_ppl:
+    input:
+        diffae=f"{FACES}/diffae/final.pt",
+        ddim=f"{FACES}/ddim/final.pt",
+        images=f"{FFHQ}/images.npy",
+    output:
+        f"{EVAL}/diffae_ppl.csv",
+    log:
+        f"{LOGS}/eval_diffae_ppl.log",
+    benchmark:
+        f"{BENCH}/eval_diffae_ppl.tsv"
+    conda:
+        "../envs/diffae.yaml"
+    resources:
+        **GPU_JOB,
+    params:
+        cfg=PARAMS,
+        tracked=tracked("eval-diffae-ppl"),
+    shell:
+        f"diffae eval-diffae-ppl --params {{params.cfg}} --diffae {{input.diffae}} --ddim {{input.ddim}} "
+        f"--prepared {FFHQ} --out {{output}} 2>&1 | tee {{log}}"
+
+
+rule table_diffae_uncond:
+    input:
+        TABLE4_NUMBERS.split(","),
+    output:
+        report(
+            f"{REPORTS}/diffae/table4.csv",
+            caption="../report/diffae_table4.rst",
+            category="Diff-AE",
+        ),
+    log:
+        f"{LOGS}/table_diffae_uncond.log",
+    benchmark:
+        f"{BENCH}/table_diffae_uncond.tsv"
+    conda:
+        "../envs/diffae.yaml"
+    resources:
+        **CPU_JOB,
+    params:
+        cfg=PARAMS,
+        tracked=tracked("table-diffae-uncond"),
+    shell:
+        f"diffae table-diffae-uncond --params {{params.cfg}} --numbers {TABLE4_NUMBERS} --out {{output}} 2>&1 | "
+        f"tee {{log}}"
+
+
+rule table_diffae_ppl:
+    input:
+        f"{EVAL}/diffae_ppl.csv",
+    output:
+        report(
+            f"{REPORTS}/diffae/ppl.csv",
+            caption="../report/diffae_ppl.rst",
+            category="Diff-AE",
+        ),
+    log:
+        f"{LOGS}/table_diffae_ppl.log",
+    benchmark:
+        f"{BENCH}/table_diffae_ppl.tsv"
+    conda:
+        "../envs/diffae.yaml"
+    resources:
+        **CPU_JOB,
+    params:
+        cfg=PARAMS,
+        tracked=tracked("table-diffae-ppl"),
+    shell:
+        "diffae table-diffae-ppl --params {params.cfg} --numbers {input} --out {output} 2>&1 | tee {log}"
+
+
+rule table_diffae_throughput:
+    input:
+        expand(f"{MODELS}/{{ds}}/{{m}}/final.pt", ds=ZOO, m=["ddim", "diffae"]),
+    output:
+        report(
+            f"{REPORTS}/diffae/table7.csv",
+            caption="../report/diffae_table7.rst",
+            category="Diff-AE",
+        ),
+    log:
+        f"{LOGS}/table_diffae_throughput.log",
+    benchmark:
+        f"{BENCH}/table_diffae_throughput.tsv"
+    conda:
+        "../envs/diffae.yaml"
+    resources:
+        **CPU_JOB,
+    params:
+        cfg=PARAMS,
+        tracked=tracked("table-diffae-throughput"),
+    shell:
+        f"diffae table-diffae-throughput --params {{params.cfg}} --models {MODELS} --datasets {','.join(ZOO)} "
+        f"--out {{output}} 2>&1 | tee {{log}}"
+
+
+rule figures_diffae:
+    input:
+        DIFFAE_GRIDS,
+    output:
+        report(
+            directory(f"{REPORTS}/diffae/figures"),
+            patterns=["{name}.png"],
+            caption="../report/diffae_figures.rst",
+            category="Diff-AE",
+        ),
+    log:
+        f"{LOGS}/figures_diffae.log",
+    benchmark:
+        f"{BENCH}/figures_diffae.tsv"
+    conda:
+        "../envs/diffae.yaml"
+    resources:
+        **CPU_JOB,
+    params:
+        cfg=PARAMS,
+        tracked=tracked("figures-diffae"),
+    shell:
+        f"diffae figures-diffae --params {{params.cfg}} --grids {','.join(DIFFAE_GRIDS)} --outdir {{output}} 2>&1 "
         f"| tee {{log}}"
 
 

@@ -451,6 +451,7 @@ rule figure_ppl:
 rule claims:
     input:
         **DIFFAE_TABLE2_INPUT,
+        **DIFFAE_ZOO_INPUT,
         **DIFFUSEGAE_TABLES_INPUT,
     output:
         csv=report(
@@ -469,13 +470,14 @@ rule claims:
         cfg=PARAMS,
         tracked=tracked("claims"),
     shell:
-        f"diffae claims --params {{params.cfg}} {DIFFUSEGAE_TABLES_FLAGS}{DIFFAE_TABLE2_FLAG}--out "
+        f"diffae claims --params {{params.cfg}} {DIFFUSEGAE_TABLES_FLAGS}{DIFFAE_TABLE2_FLAG}{DIFFAE_ZOO_FLAGS}--out "
         f"{{output.csv}} --md {{output.md}} 2>&1 | tee {{log}}"
 
 
 rule metrics:
     input:
         **DIFFAE_TABLE2_INPUT,
+        **DIFFAE_ZOO_INPUT,
         **DIFFUSEGAE_TABLES_INPUT,
         claims=f"{REPORTS}/claims.csv",
     output:
@@ -492,5 +494,5 @@ rule metrics:
         cfg=PARAMS,
         tracked=tracked("metrics"),
     shell:
-        f"diffae metrics --params {{params.cfg}} {DIFFUSEGAE_TABLES_FLAGS}{DIFFAE_TABLE2_FLAG}--claims "
+        f"diffae metrics --params {{params.cfg}} {DIFFUSEGAE_TABLES_FLAGS}{DIFFAE_TABLE2_FLAG}{DIFFAE_ZOO_FLAGS}--claims "
         f"{{input.claims}} --out {{output}} 2>&1 | tee {{log}}"

@@ -48,7 +48,8 @@ def to_model_range(images_uint8: np.ndarray):
     """uint8 NHWC -> float32 torch NCHW in [-1, 1] (the models' convention)."""
     import torch
 
-    x = torch.from_numpy(np.ascontiguousarray(images_uint8)).permute(0, 3, 1, 2).float()
+    a = np.ascontiguousarray(images_uint8)
+    x = torch.from_numpy(a if a.flags.writeable else a.copy()).permute(0, 3, 1, 2).float()  # memory-mapped: copy
     return x / 127.5 - 1.0
 
 
@@ -56,3 +57,9 @@ def to_uint8(x) -> np.ndarray:
     """float torch NCHW in [-1, 1] -> uint8 NHWC numpy (clamped)."""
     x = ((x.detach().float().clamp(-1, 1) + 1) * 127.5).round().to("cpu")
     return x.permute(0, 2, 3, 1).numpy().astype(np.uint8)
+
+
+def to_tiles(x) -> np.ndarray:
+    """Figure tiles: float torch NCHW in [-1, 1] -> uint8 (N, H, W, C), one channel squeezed to (N, H, W)."""
+    u = to_uint8(x)
+    return u[..., 0] if u.shape[-1] == 1 else u

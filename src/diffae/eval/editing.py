@@ -143,7 +143,7 @@ def interpolate(
 
     z(alpha) = Lerp(z1, z2; alpha) on the whole code (``parts=None``) or only on the listed
     parts, the others kept from z1 ("we only work on the part of z_dis that corresponds to
-    the attribute"). Diffusion codecs decode from Slerp(x_T1, x_T2; alpha) with
+    the attribute"); a codec without a latent (DDIM) interpolates x_T alone. Diffusion codecs decode from Slerp(x_T1, x_T2; alpha) with
     x_Ti = invert(x_i, z_i, n_steps) (§4.4); ``xT_path="first"`` keeps x_T1 along the path (an
     option for single-attribute paths, which the paper does not spell out).
     Returns (len(alphas), N, C, H, W).
@@ -166,7 +166,9 @@ def interpolate(
         xT2 = codec.invert(x2, z2, n_steps) if xT_path == "slerp" else xT1
     frames = []
     for a in alphas:
-        if parts is None:
+        if z1 is None:  # the DDIM baseline: x_T is the whole code (Diff-AE Fig. 4c)
+            z = None
+        elif parts is None:
             z = lerp(z1, z2, a)
         else:
             z = z1.clone()
@@ -186,9 +188,17 @@ def _distinct_pairs(n: int, n_pairs: int, generator: torch.Generator | None) -> 
 
 
 @torch.no_grad()
-def _encode_batched(codec, images: Tensor, idx: Tensor, batch_size: int, device) -> Tensor:
+def _encode_batched(codec, images: Tensor, idx: Tensor, batch_size: int, device) -> Tensor | None:
     out = [codec.encode(images[idx[s:s + batch_size]].to(device)) for s in range(0, len(idx), batch_size)]
-    return torch.cat(out)
+    return None if out[0] is None else torch.cat(out)
+
+
+@torch.no_grad()
+def _invert_batched(codec, images: Tensor, idx: Tensor, z: Tensor | None, n_steps: int, batch_size: int,
+                    device) -> Tensor:
+    out = [codec.invert(images[idx[s:s + batch_size]].to(device), None if z is None else z[s:s + batch_size],
+                        n_steps) for s in range(0, len(idx), batch_size)]
+    return torch.cat(out).cpu()
 
 
 def ppl_curve(
@@ -202,17 +212,20 @@ def ppl_curve(
     batch_size: int = 16,
     z_interp: Literal["lerp", "slerp"] = "lerp",
     device: str | torch.device | None = None,
+    x_T: Literal["random", "inferred"] = "random",
 ) -> list[dict]:
-    """Perceptual path length per number of DDIM steps (``step_counts``), DiffuseGAE Eq. (13) / Fig. 10.
+    """Perceptual path length per number of DDIM steps (``step_counts``), DiffuseGAE Eq. (13) / Fig. 10 and
+    Diff-AE App. F Eq. (10).
 
     ``n_pairs`` random pairs of distinct ``images`` (N, C, H, W in [-1, 1], may stay on the
-    CPU) are encoded to (z1, z2) and given x_T1, x_T2 ~ N(0, I) ("with x_T ~ N(0, I)"); for
-    each step count the distance d(G(z(a), x_T(a)), G(z(a + eps), x_T(a + eps))) / eps^2 uses
-    ``lpips_vgg`` (LPIPS-VGG, Diff-AE App. F), z(a) = Lerp (DESIGN §5; ``z_interp="slerp"``
+    CPU) are encoded to (z1, z2) and given x_T1, x_T2 ~ N(0, I) (``x_T="random"``, DiffuseGAE: "with
+    x_T ~ N(0, I)") or inverted from the images at each step count (``"inferred"``, Diff-AE's real-image
+    interpolation); for each step count the distance d(G(z(a), x_T(a)), G(z(a + eps), x_T(a + eps))) / eps^2
+    uses ``lpips_vgg`` (LPIPS-VGG, Diff-AE App. F), z(a) = Lerp (DESIGN §5; ``z_interp="slerp"``
     is the equations' literal reading) and x_T(a) = Slerp, then the 1st-99th percentile
-    filtered mean (``diffae.eval.ppl``). Pairs, x_T and alpha are drawn once from
-    ``generator`` and shared by all step counts, so the curve compares them on the same paths.
-    Pixel codecs have no x_T and give the same value for every step count.
+    filtered mean (``diffae.eval.ppl``). A codec without a latent (DDIM) walks Slerp(x_T1, x_T2) alone.
+    Pairs, x_T and alpha are drawn once from ``generator`` and shared by all step counts, so the curve
+    compares them on the same paths. Pixel codecs have no x_T and give the same value for every step count.
     Returns [{"T", "ppl", "n_pairs", "eps"}] in the order of ``step_counts`` ("T" = DDIM steps, the
     paper's axis).
     """
@@ -221,6 +234,8 @@ def ppl_curve(
         raise ValueError(f"ppl_curve: need at least 2 images to form pairs, got {len(images)}")
     if n_pairs < 1 or batch_size < 1:
         raise ValueError(f"ppl_curve: n_pairs ({n_pairs}) and batch_size ({batch_size}) must be >= 1")
+    if x_T not in ("random", "inferred"):
+        raise ValueError(f"ppl_curve: x_T must be 'random' or 'inferred', got {x_T!r}")
     step_counts = [int(t) for t in step_counts]
     if not step_counts or min(step_counts) < 1:
         raise ValueError(f"ppl_curve: step_counts must be a non-empty list of positive ints, got {step_counts}")
@@ -228,21 +243,30 @@ def ppl_curve(
     i, j = _distinct_pairs(len(images), n_pairs, generator)
     z1 = _encode_batched(codec, images, i, batch_size, device)
     z2 = _encode_batched(codec, images, j, batch_size, device)
+    if z1 is None and not (codec.stochastic and x_T == "inferred"):
+        raise ValueError(f"ppl_curve: codec {codec.name!r} has no latent; its path is the inverted x_T "
+                         "(x_T='inferred')")
     xT1 = xT2 = None
-    if codec.stochastic:
+    if codec.stochastic and x_T == "random":
         shape = (n_pairs, *images.shape[1:])
         xT1 = sample_noise(shape, generator)  # kept on the CPU; moved per batch
         xT2 = sample_noise(shape, generator)
     alpha_seed = int(torch.randint(0, 2**62, (1,), generator=generator))
     rows = []
     for n_steps in step_counts:
-        def render(z: Tensor, x_T: Tensor | None, n_steps: int = n_steps) -> Tensor:
-            return _decode(codec, z, n_steps, None if x_T is None else x_T.to(z.device, z.dtype))
+        if codec.stochastic and x_T == "inferred":
+            xT1 = _invert_batched(codec, images, i, z1, n_steps, batch_size, device)
+            xT2 = _invert_batched(codec, images, j, z2, n_steps, batch_size, device)
 
+        def render(z: Tensor | None, x_T: Tensor | None, n_steps: int = n_steps) -> Tensor:
+            return _decode(codec, z, n_steps, None if x_T is None else x_T.to(device, torch.float32))
+
+        codes = (z1, z2, xT1, xT2) if z1 is not None else (xT1, xT2, None, None)
+        walk = render if z1 is not None else (lambda x, _none: render(None, x))
         with torch.no_grad():
-            d = ppl_distances(render, z1, z2, xT1, xT2, lpips_vgg, eps=eps,
+            d = ppl_distances(walk, *codes, lpips_vgg, eps=eps,
                               generator=torch.Generator().manual_seed(alpha_seed),
-                              z_interp=z_interp, batch_size=batch_size)
+                              z_interp=z_interp if z1 is not None else "slerp", batch_size=batch_size)
         rows.append({"T": n_steps, "ppl": percentile_filtered_mean(np.asarray(d)), "n_pairs": int(n_pairs),
                      "eps": float(eps)})
     return rows

@@ -14,17 +14,11 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from diffae.data.images import to_uint8
+from diffae.data.images import to_tiles
 from diffae.data.prepared import load_prepared
 from diffae.data.splits import held_out_images
 from diffae.eval import editing
 from diffae.eval.figure_data import EDITING_FIGURES, ImageGrid, save_grid
-
-
-def _tiles(x: Tensor) -> np.ndarray:
-    """(N, C, H, W) in [-1, 1] -> uint8 (N, H, W, C) (C = 1 squeezed to (N, H, W))."""
-    u = to_uint8(x)
-    return u[..., 0] if u.shape[-1] == 1 else u
 
 
 def _caption(auto: str, caption: str) -> str:
@@ -53,8 +47,8 @@ def replacement_grid(codecs: Sequence, base: Tensor, donor: Tensor, n_steps: int
     parts = list(parts)
     outs = {c.name: editing.replace_attributes(c, base, donor, parts, n_steps=n_steps) for c in codecs}
     kept = [p for p in codecs[0].partition.names if p not in parts] if codecs else []
-    columns = [(f"base ({', '.join(kept)})", _tiles(base)), (f"donor ({', '.join(parts)})", _tiles(donor))]
-    columns += [(name, _tiles(x)) for name, x in outs.items()]
+    columns = [(f"base ({', '.join(kept)})", to_tiles(base)), (f"donor ({', '.join(parts)})", to_tiles(donor))]
+    columns += [(name, to_tiles(x)) for name, x in outs.items()]
     auto = (f"Image replacement (DiffuseGAE Fig. 6): {', '.join(parts)} from the donor. Methods: {_names(codecs)}; "
             + _xT_note(codecs, f"T = {n_steps} DDIM steps, x_T inverted from the base image (Eq. 7)") + ".")
     return ImageGrid(columns, _caption(auto, caption), separator_after=2), outs
@@ -76,20 +70,20 @@ def recombination_grid(codecs: Sequence, id_imgs: Tensor, bg_imgs: Tensor, pose_
     for c in codecs:
         gen = torch.Generator().manual_seed(seed) if seed is not None else generator
         outs[c.name] = editing.recombine(c, srcs, n_steps, generator=gen)
-    columns = [(name, _tiles(x)) for name, x in srcs.items()] + [(n, _tiles(x)) for n, x in outs.items()]
+    columns = [(name, to_tiles(x)) for name, x in srcs.items()] + [(n, to_tiles(x)) for n, x in outs.items()]
     auto = (f"Image recombination (DiffuseGAE Fig. 7): each attribute from its column. Methods: {_names(codecs)}; "
             + _xT_note(codecs, f"T = {n_steps} DDIM steps, x_T ~ N(0, I)"
                        + (f" (seed {seed})" if seed is not None else "")) + ".")
     return ImageGrid(columns, _caption(auto, caption), separator_after=3), outs
 
 
-def _interp_columns(x1: Tensor, x2: Tensor, frames: Tensor, alphas: Sequence[float]) -> list:
-    cols = [("real x1", _tiles(x1))]
-    cols += [(f"a={a:.2f}", _tiles(f)) for a, f in zip(alphas, frames)]
-    return cols + [("real x2", _tiles(x2))]
+def interp_columns(x1: Tensor, x2: Tensor, frames: Tensor, alphas: Sequence[float]) -> list:
+    cols = [("real x1", to_tiles(x1))]
+    cols += [(f"a={a:.2f}", to_tiles(f)) for a, f in zip(alphas, frames)]
+    return cols + [("real x2", to_tiles(x2))]
 
 
-def _alphas(n_interp: int) -> list[float]:
+def interp_alphas(n_interp: int) -> list[float]:
     if n_interp < 2:
         raise ValueError(f"n_interp must be >= 2 (alpha 0 and 1 included), got {n_interp}")
     return [float(a) for a in np.linspace(0.0, 1.0, n_interp)]
@@ -102,12 +96,12 @@ def interpolation_grid(codec, x1: Tensor, x2: Tensor, n_interp: int, n_steps: in
     One row per pair; ``n_interp`` decoded frames at alpha = linspace(0, 1) between them
     (``editing.interpolate``: Lerp on the whole z, Slerp on inverted x_T). Returns the grid and the frames.
     """
-    alphas = _alphas(n_interp)
+    alphas = interp_alphas(n_interp)
     frames = editing.interpolate(codec, x1, x2, alphas, n_steps=n_steps)
     auto = (f"Multi-attribute interpolation (DiffuseGAE Fig. 8), {codec.name}: Lerp on all of z; "
             + _xT_note([codec], f"T = {n_steps} DDIM steps, Slerp between x_T inverted from both images (Eq. 7)")
             + ".")
-    return ImageGrid(_interp_columns(x1, x2, frames, alphas), _caption(auto, caption)), frames
+    return ImageGrid(interp_columns(x1, x2, frames, alphas), _caption(auto, caption)), frames
 
 
 def single_attribute_grid(codec, pairs: Mapping[str, tuple[Tensor, Tensor]], n_interp: int, n_steps: int,
@@ -119,13 +113,13 @@ def single_attribute_grid(codec, pairs: Mapping[str, tuple[Tensor, Tensor]], n_i
     """
     if not pairs:
         raise ValueError("single_attribute_grid: no attribute pairs given")
-    alphas = _alphas(n_interp)
+    alphas = interp_alphas(n_interp)
     out, labels, blocks = {}, [], []
     for part, (x1, x2) in pairs.items():
         frames = editing.interpolate(codec, x1, x2, alphas, n_steps=n_steps, parts=[part])
         out[part] = frames
         labels += [part] * len(x1)
-        blocks.append(_interp_columns(x1, x2, frames, alphas))
+        blocks.append(interp_columns(x1, x2, frames, alphas))
     columns = [(blocks[0][c][0], np.concatenate([b[c][1] for b in blocks])) for c in range(len(blocks[0]))]
     auto = (f"Single-attribute interpolation (DiffuseGAE Fig. 9), {codec.name}: Lerp on the row's part of z only; "
             + _xT_note([codec], f"T = {n_steps} DDIM steps, Slerp between x_T inverted from both images (Eq. 7)")

@@ -23,9 +23,10 @@ def encode_images(encoder: torch.nn.Module, images: np.ndarray, batch_size: int 
     return np.concatenate(out, axis=0)
 
 
-def encode_stage(model_path: str, prepared: str, split_csv: str, out: str, batch_size: int, device: str,
+def encode_stage(model_path: str, prepared: str, split_csv: str | None, out: str, batch_size: int, device: str,
                  partition_sizes: tuple[int, ...] | None = None) -> Latents:
-    """`diffae encode`: z_sem of every sample of a Diff-AE artifact; with ``partition_sizes`` (params
+    """`diffae encode` / `encode-zoo`: z_sem of every sample of a Diff-AE artifact (all "train" without a split,
+    as the zoo models train on the whole set); with ``partition_sizes`` (params
     ``model.gae.partition``) the meta also records z_sem split in those proportions (DiffuseGAE Table 1)."""
     from diffae.artifacts import load_trained
     from diffae.data.prepared import load_prepared
@@ -34,8 +35,8 @@ def encode_stage(model_path: str, prepared: str, split_csv: str, out: str, batch
 
     encoder = load_trained(model_path, device)["encoder"]
     data = load_prepared(prepared)
-    split = read_split(split_csv)
     z = encode_images(encoder, data.images, batch_size=batch_size, device=device)
+    split = read_split(split_csv) if split_csv is not None else np.full(len(z), "train")
     meta = {"model": str(model_path), "prepared": str(prepared), "attributes": data.attributes, "method": "Diff-AE"}
     if partition_sizes is not None:
         meta["partition"] = proportional_partition(tuple(data.attributes), tuple(partition_sizes), z.shape[1]).to_dict()

@@ -18,6 +18,20 @@ from diffae.utils.atomic import atomic_path
 # the editing figures' grids, one .npz each (DiffuseGAE Figs 6-9)
 EDITING_FIGURES = ("fig6_replacement", "fig7_recombination", "fig8_interpolation", "fig9_single_attribute")
 
+# Diff-AE's figures: (kind of grid, dataset) -> the paper's figure number; other pairs are ours, unnumbered
+DIFFAE_FIGURES = {("variations", "ffhq"): "fig3", ("ddim_vs_diffae", "ffhq"): "fig4", ("pred_x0", "ffhq"): "fig6",
+                  ("neighbours", "ffhq"): "fig9", ("variation_stats", "ffhq"): "fig10",
+                  ("interpolation", "ffhq"): "fig14", ("interpolation", "lsun_bedroom"): "fig15",
+                  ("interpolation", "lsun_horse"): "fig16", ("samples", "ffhq"): "fig20",
+                  ("samples", "lsun_bedroom"): "fig21", ("samples", "lsun_horse"): "fig22"}
+
+
+def diffae_figure_name(kind: str, dataset: str) -> str:
+    """File stem of a Diff-AE grid: "fig14_interpolation_ffhq" where the paper has the figure, else
+    "interpolation_celeba" (the same kind of figure on a dataset the paper does not show it for)."""
+    number = DIFFAE_FIGURES.get((kind, dataset))
+    return f"{number}_{kind}_{dataset}" if number else f"{kind}_{dataset}"
+
 
 def _save(path: str | Path, meta: dict, arrays: dict[str, np.ndarray]) -> None:
     with atomic_path(path) as tmp:

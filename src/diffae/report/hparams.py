@@ -56,7 +56,7 @@ def _optimizer(section: dict) -> str:
 
 def preset_table5(raw: dict) -> dict[str, Any]:
     """Table 5's settings as a paper preset sets them (the faces Diff-AE's training section)."""
-    unet, enc, train = raw["model"]["unet"], raw["model"]["encoder"], raw["train"]["diffae_faces"]
+    unet, enc, train = raw["model"]["unet"], raw["model"]["encoder"], raw["train"]["diffae_zoo"]
     return {"batch size": train["batch_size"], "base channels": unet["base_channels"],
             "channel multipliers": list(unet["channel_mult"]), "attention resolution": list(unet["attn_resolutions"]),
             "images trained": train["steps"] * train["batch_size"], "encoder base channels": enc["base_channels"],

@@ -1,8 +1,9 @@
 """One JSON of the headline numbers of every table, for `dvc metrics show/diff` and `dvc exp show`.
 
 Read from the report CSVs only (no networks): DiffuseGAE Table 1 (mean diagonal and off-diagonal probe
-accuracy per method), DiffuseGAE Table 2 and Diff-AE Table 2 (every metric per row), the PPL curve, and the
-number of claims that hold.
+accuracy per method), DiffuseGAE Table 2 and Diff-AE Table 2 (every metric per row), the PPL curve, Diff-AE
+Table 4 (FID per dataset, row and T), Table 7 (throughput) and App. F PPL, and the number of claims that hold
+(claims reading NA do not count).
 """
 from __future__ import annotations
 
@@ -39,9 +40,10 @@ def _rows(path: str | Path, key: list[str], metrics: list[str]) -> dict:
 
 def metrics_summary(table1_csv: str | Path | None, table2_csv: str | Path | None,
                     diffae_table2_csv: str | Path | None, ppl_csv: str | Path | None, claims_csv: str | Path,
-                    out_json: str | Path) -> dict:
-    """Write ``out_json``: {"diffusegae": {"table1", "table2", "ppl"}, "diffae": {"table2"}, "claims"}
-    (a paper preset run without iLab or without face roots leaves "diffusegae" or "diffae" empty)."""
+                    out_json: str | Path, diffae_table4_csv: str | Path | None = None,
+                    diffae_ppl_csv: str | Path | None = None, diffae_table7_csv: str | Path | None = None) -> dict:
+    """Write ``out_json``: {"diffusegae": {"table1", "table2", "ppl"}, "diffae": {"table2", "table4", "ppl",
+    "table7"}, "claims"} (a paper preset run without a dataset leaves the tables that need it out)."""
     claims = pd.read_csv(claims_csv)
     diffusegae = {}
     if table1_csv is not None and table2_csv is not None and ppl_csv is not None:
@@ -50,9 +52,12 @@ def metrics_summary(table1_csv: str | Path | None, table2_csv: str | Path | None
                       "ppl": _rows(ppl_csv, ["method", "T"], ["ppl"])}
     summary = {
         "diffusegae": diffusegae,
-        "diffae": ({"table2": _rows(diffae_table2_csv, ["model", "T"], ["ssim", "lpips", "mse"])}
-                   if diffae_table2_csv is not None else {}),
-        "claims": {"supported": int(claims.supported.astype(bool).sum()), "total": len(claims)},
+        "diffae": {name: _rows(path, key, metrics) for name, path, key, metrics in (
+            ("table2", diffae_table2_csv, ["model", "T"], ["ssim", "lpips", "mse"]),
+            ("table4", diffae_table4_csv, ["dataset", "model", "T"], ["fid"]),
+            ("ppl", diffae_ppl_csv, ["model"], ["ppl"]),
+            ("table7", diffae_table7_csv, ["dataset", "model"], ["img_per_s"])) if path is not None},
+        "claims": {"supported": int(claims.supported.eq(True).sum()), "total": len(claims)},
     }
     atomic_write_text(out_json, json.dumps(summary, indent=1, allow_nan=False) + "\n")
     return summary

@@ -243,6 +243,7 @@ class Trainer:
         batches = step_batches(self.data, batch_size=cfg.batch_size, seed=self.seed, start=self.start,
                                stop=cfg.steps, ctx=self.ctx, num_workers=self.num_workers)
         t0 = time.perf_counter()
+        self.window = (t0, self.start)  # (time, step) of the last log: the throughput window
         logged: dict[str, float] = {}
         try:
             for step in range(self.start, cfg.steps):
@@ -303,12 +304,16 @@ class Trainer:
             self.bar.close()
 
     def _log(self, done: int, update: _Update) -> dict[str, float]:
-        """Loss and terms averaged over ranks, lr and grad norm: to metrics.csv (rank 0) and the bar."""
+        """Loss and terms averaged over ranks, lr, grad norm and the training throughput since the last log
+        (images per second per rank: Diff-AE Table 7's unit): to metrics.csv (rank 0) and the bar."""
         values = {"loss": float(update.loss.detach()), **terms_to_floats(update.terms)}
         values = ddp.mean_over_ranks(values, self.ctx)
         values["lr"] = update.lr
         if update.grad_norm is not None:
             values["grad_norm"] = update.grad_norm
+        now, (then, step) = time.perf_counter(), self.window
+        values["img_per_s_per_rank"] = (done - step) * self.cfg.batch_size / self.ctx.world_size / max(now - then, 1e-9)
+        self.window = (now, done)
         if self.metrics is not None:
             self.metrics.log(done, values)
         if self.bar is not None:

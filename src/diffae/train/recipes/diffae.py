@@ -65,3 +65,16 @@ def run_zdim(*, z_dim: str | int, steps_fraction: float, enc_cfg: EncoderConfig,
     return run(enc_cfg=dataclasses.replace(enc_cfg, z_dim=width),
                train_cfg=dataclasses.replace(train_cfg, steps=ablation_steps(train_cfg.steps, steps_fraction)),
                **kwargs)
+
+
+def run_zoo(*, dataset: str, init_from: dict, prepared: str, out_dir: str, diff_cfg: DiffusionConfig,
+            **kwargs) -> Path:
+    """`train-diffae-zoo`: train Diff-AE on a zoo dataset, or write its artifact from the official checkpoint that
+    ``diffae_zoo.init_from`` names for the dataset (no training)."""
+    if init_from.get(dataset):
+        from diffae.data.prepared import load_prepared
+        from diffae.train.official_import import import_official_diffae
+
+        size = int(load_prepared(prepared).images.shape[1])
+        return import_official_diffae(init_from[dataset], out_dir, image_size=size, diff_cfg=diff_cfg)
+    return run(prepared=prepared, out_dir=out_dir, diff_cfg=diff_cfg, **kwargs)
