@@ -300,6 +300,13 @@ _WEAK_Z = ("the embedded iLab Diff-AE decoder hardly uses z_sem yet: with random
 _WEAK_FACES = ("the embedded faces Diff-AE (300 CPU steps; paper 130M images) hardly uses z_sem yet: with random x_T "
                "it reconstructs the test faces at SSIM ~0.11 against the paper's 0.68 (Diff-AE Table 2 row a)")
 
+# The zoo's decoders (150-300 CPU steps at 16-32 px) ignore z_sem: measured on the embedded FFHQ and Horse models,
+# decoding other images' z_sem with the same x_T changes the image by MSE 1e-4, another x_T by 1.4-1.8.
+_UNUSED_ZOO_Z = ("the embedded zoo decoders (150-300 CPU steps; paper 72M-130M images) ignore z_sem: with the same x_T, "
+                 "another image's z_sem changes the decoded image by MSE ~1e-4, another x_T by ~1.5 (FFHQ and Horse "
+                 "models, T=20), so which z_sem conditions the decoder (none, a latent-DDIM sample, a real image's) "
+                 "hardly matters")
+
 
 CLAIMS: tuple[Claim, ...] = (
     Claim("a", "DiffuseGAE Table 2", "DiffuseGAE with inferred x_T beats DiffuseGAE with random x_T on FID, SSIM, "
@@ -352,15 +359,22 @@ CLAIMS: tuple[Claim, ...] = (
           "trained on 48/130 of them (b, 48M) with random x_T on SSIM, LPIPS and MSE at every T",
           claim_dt2_longer_training_is_better, note="the z_sem of row a must be 512-d, as in the paper"),
     Claim("h1", "Diff-AE Table 4, §5.7", "+ autoencoding (z_sem of real images) has a lower FID than Ours (latent "
-          "DDIM samples) on every dataset at every T", claim_dt4_autoencoding_beats_ours),
+          "DDIM samples) on every dataset at every T", claim_dt4_autoencoding_beats_ours,
+          diagnosis="scale: " + _UNUSED_ZOO_Z + ": the two rows share x_T and agree within 0.1 FID on Horse, Bedroom "
+                    "and CelebA (32 samples, random-init Inception), in no consistent order"),
     Claim("h2", "Diff-AE Table 4, §5.7", "Ours has a lower FID than DDIM at the smallest T on every dataset "
           "(conditioning on z_sem 'significantly improves the quality with small Ts')",
           claim_dt4_ours_beats_ddim_at_few_steps,
-          note="the paper has Ours < DDIM in 15 of 16 cells (not Horse at T=100); the claim is its few-step form"),
+          note="the paper has Ours < DDIM in 15 of 16 cells (not Horse at T=100); the claim is its few-step form",
+          diagnosis="scale: " + _UNUSED_ZOO_Z + "; it holds on Horse, Bedroom and CelebA and fails on FFHQ, where "
+                    "the Diff-AE and DDIM decoders are two differently trained unconditional samplers"),
     Claim("h3", "Diff-AE Table 4, §5.7", "the FID advantage of Ours over DDIM is larger at the smallest T than at "
-          "the largest, on every dataset", claim_dt4_gap_shrinks),
+          "the largest, on every dataset", claim_dt4_gap_shrinks,
+          diagnosis="scale: " + _UNUSED_ZOO_Z),
     Claim("i", "Diff-AE App. F", "Diff-AE's real-image interpolation is smoother than DDIM's: lower PPL "
-          "(paper 613.73 vs 2,634.14)", claim_dppl),
+          "(paper 613.73 vs 2,634.14)", claim_dppl,
+          diagnosis="scale: " + _UNUSED_ZOO_Z + ", so both paths are a Slerp between inverted x_T and differ only by "
+                    "the two decoders' ODEs; LPIPS-VGG is also randomly initialised offline"),
     Claim("j", "Diff-AE Table 7, App. A", "Diff-AE trains slower than DDIM (fewer images per second; the extra "
           "semantic encoder, 'around 20% slower') on every dataset", claim_dt7_diffae_slower),
     Claim("g", "DiffuseGAE Fig. 10, §4.4", "DiffuseGAE's PPL is lower than Diff-AE's at every timestep",
