@@ -9,7 +9,7 @@ IDS = [c.id for c in CLAIMS]
 
 def _write(tmp_path, tables: Tables, ppl: pd.DataFrame | None = None) -> dict:
     paths = {}
-    for name in ("table1", "table2", "diffae_table2"):
+    for name in ("table1", "table2", "diffae_table2", "diffae_table4", "diffae_ppl", "diffae_table7"):
         df = getattr(tables, name)
         paths[name] = tmp_path / f"{name}.csv"
         df.to_csv(paths[name], index=False)
@@ -44,7 +44,9 @@ def test_claim_e_depends_on_class_counts():
 def test_build_claims_supported_true_and_files(tmp_path):
     p = _write(tmp_path, paper_tables(), _ppl())
     out_csv, out_md = tmp_path / "r" / "claims.csv", tmp_path / "r" / "claims.md"
-    df = build_claims(p["table1"], p["table2"], p["diffae_table2"], p["ppl"], out_csv, out_md)
+    df = build_claims(p["table1"], p["table2"], p["diffae_table2"], p["ppl"], out_csv, out_md,
+                      diffae_table4_csv=p["diffae_table4"], diffae_ppl_csv=p["diffae_ppl"],
+                      diffae_table7_csv=p["diffae_table7"])
     assert list(df.claim) == IDS
     assert all(v is True for v in df.supported), df[["claim", "supported", "ours"]]
     assert {"claim", "source", "statement", "ours", "paper_holds", "supported"} <= set(pd.read_csv(out_csv).columns)

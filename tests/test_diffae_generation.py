@@ -124,8 +124,8 @@ def test_the_nearest_neighbour_of_a_training_image_is_itself(inputs):
     codec = load_codec("Diff-AE", models["diffae"], "cpu", clip_x0=True)
     from diffae.data.prepared import load_prepared
     images = load_prepared(inputs / "p").images
-    x = torch.from_numpy(np.ascontiguousarray(images[[3, 7]])).permute(0, 3, 1, 2).float() / 127.5 - 1
-    train_z = codec.encode(torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2).float() / 127.5 - 1)
+    x = torch.from_numpy(images[[3, 7]]).permute(0, 3, 1, 2).float() / 127.5 - 1
+    train_z = codec.encode(torch.from_numpy(np.array(images)).permute(0, 3, 1, 2).float() / 127.5 - 1)
 
     def lpips(a, b):
         return ((a - b) ** 2).flatten(1).mean(1) + 1.0  # any distance that is smallest for equal images

@@ -200,7 +200,9 @@ def test_dvc_plots_show_every_training_curve(smoke_clone, tool_env):
     shown = json.loads(res.stdout)
     assert not shown.get("errors"), shown.get("errors")
     curves = {next(iter(p)) for stage in dvc_stages(smoke_clone).values() for p in stage.get("plots", [])}
-    assert len(curves) == 9 + 4 and set(shown["data"]) == curves  # 9 training stages + 4 z_sem widths
+    params = yaml.safe_load((smoke_clone / "params.yaml").read_text())
+    n_zoo = 3 * len(params["diffae_zoo"]["datasets"])  # Diff-AE, DDIM and latent DDIM per zoo dataset
+    assert len(curves) == 7 + len(params["zsem_ablation"]["z_dims"]) + n_zoo and set(shown["data"]) == curves
     for curve in curves:
         values = shown["data"][curve][0]["content"]["data"]["values"]
         assert [int(v["step"]) for v in values] == pd.read_csv(smoke_clone / curve)["step"].tolist() != [], curve
