@@ -59,7 +59,11 @@ def to_uint8(x) -> np.ndarray:
     return x.permute(0, 2, 3, 1).numpy().astype(np.uint8)
 
 
+def squeeze_gray(images: np.ndarray) -> np.ndarray:
+    """Figure tiles from uint8 NHWC: one channel squeezed to (N, H, W), colour kept."""
+    return images[..., 0] if images.shape[-1] == 1 else images
+
+
 def to_tiles(x) -> np.ndarray:
     """Figure tiles: float torch NCHW in [-1, 1] -> uint8 (N, H, W, C), one channel squeezed to (N, H, W)."""
-    u = to_uint8(x)
-    return u[..., 0] if u.shape[-1] == 1 else u
+    return squeeze_gray(to_uint8(x))

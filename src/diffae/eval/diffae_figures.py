@@ -20,9 +20,9 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from diffae.data.images import to_model_range, to_tiles
+from diffae.data.images import squeeze_gray, to_model_range, to_tiles
 from diffae.eval import editing
-from diffae.eval.editing_grids import interp_alphas, interp_columns
+from diffae.eval.editing_grids import interp_alphas, interp_columns, stack_rows
 from diffae.eval.figure_data import ImageGrid, diffae_figure_name, save_grid
 
 FIG6_STEPS = (9, 8, 7, 5, 2, 0)  # the DDIM steps Diff-AE Fig. 6 shows, of T = 10
@@ -57,13 +57,9 @@ def neighbour_grid(samples: Tensor, train_images: np.ndarray, train_z: Tensor, c
     columns = [("sample", to_tiles(samples))]
     for name, idx in by.items():
         idx = torch.stack(idx).numpy()
-        columns += [(f"{name} #{j + 1}", _uint8_tiles(train_images[idx[:, j]])) for j in range(idx.shape[1])]
+        columns += [(f"{name} #{j + 1}", squeeze_gray(train_images[idx[:, j]])) for j in range(idx.shape[1])]
     return ImageGrid(columns, f"Nearest training images of unconditional samples (Diff-AE Fig. 9), by LPIPS, "
                               f"image MSE and z_sem MSE. {caption}.", separator_after=1)
-
-
-def _uint8_tiles(images: np.ndarray) -> np.ndarray:
-    return images[..., 0] if images.shape[-1] == 1 else images
 
 
 @torch.no_grad()
@@ -106,7 +102,7 @@ def ddim_vs_diffae_grid(ddim, diffae, x1: Tensor, x2: Tensor, n_interp: int, n_s
         for tag, name in (("(c)", ddim.name), ("(d)", diffae.name)):
             blocks.append(interp_columns(x1[i:i + 1], x2[i:i + 1], frames[name][:, i:i + 1], alphas))
             labels.append(f"{tag} {name}")
-    columns = [(blocks[0][c][0], np.concatenate([b[c][1] for b in blocks])) for c in range(len(blocks[0]))]
+    columns = stack_rows(blocks)
     return ImageGrid(columns, f"Interpolation between real images (Diff-AE Fig. 4 c, d): (c) DDIM, Slerp of x_T "
                               f"inverted by DDIM; (d) Diff-AE, Lerp z_sem + Slerp x_T inverted by Eq. 8; T = {n_steps} "
                               f"DDIM steps. {what}.", row_labels=labels)
@@ -125,7 +121,7 @@ def pred_x0_grid(ddim, diffae, x: Tensor, n_steps: int, what: str) -> ImageGrid:
         pred = {n_steps - 1 - k: x0 for k, x0 in enumerate(traj.pred_x0)}  # step index -> predicted x0
         blocks.append([("input", to_tiles(x))] + [(f"t{s}", to_tiles(pred[s])) for s in shown])
         labels += [f"{tag} {codec.name}"] * len(x)
-    columns = [(blocks[0][c][0], np.concatenate([b[c][1] for b in blocks])) for c in range(len(blocks[0]))]
+    columns = stack_rows(blocks)
     return ImageGrid(columns, f"Predicted x0 along a T = {n_steps} DDIM decoding from each model's own inverted x_T "
                               f"(Diff-AE Fig. 6): (a) DDIM, (b) Diff-AE. {what}.", separator_after=1,
                      row_labels=labels)

@@ -83,6 +83,11 @@ def interp_columns(x1: Tensor, x2: Tensor, frames: Tensor, alphas: Sequence[floa
     return cols + [("real x2", to_tiles(x2))]
 
 
+def stack_rows(blocks: Sequence[list]) -> list:
+    """Blocks of columns [(title, tiles)] with the same titles -> one set of columns, the blocks' rows stacked."""
+    return [(blocks[0][c][0], np.concatenate([b[c][1] for b in blocks])) for c in range(len(blocks[0]))]
+
+
 def interp_alphas(n_interp: int) -> list[float]:
     if n_interp < 2:
         raise ValueError(f"n_interp must be >= 2 (alpha 0 and 1 included), got {n_interp}")
@@ -120,7 +125,7 @@ def single_attribute_grid(codec, pairs: Mapping[str, tuple[Tensor, Tensor]], n_i
         out[part] = frames
         labels += [part] * len(x1)
         blocks.append(interp_columns(x1, x2, frames, alphas))
-    columns = [(blocks[0][c][0], np.concatenate([b[c][1] for b in blocks])) for c in range(len(blocks[0]))]
+    columns = stack_rows(blocks)
     auto = (f"Single-attribute interpolation (DiffuseGAE Fig. 9), {codec.name}: Lerp on the row's part of z only; "
             + _xT_note([codec], f"T = {n_steps} DDIM steps, Slerp between x_T inverted from both images (Eq. 7)")
             + ".")
