@@ -20,7 +20,8 @@ pytestmark = pytest.mark.cluster
 GPU_RULES = {"train_diffae", "train_ddim", "train_diffae_zoo", "train_ddim_zoo", "train_diffae_zdim",
              "train_latent_ddim", "train_gae", "finetune", "train_gzsnet", "train_aeds", "encode_diffae",
              "encode_diffusegae", "eval_diffae_table2", "eval_diffae_zdim", "eval_table2", "eval_editing", "eval_ppl",
-             "train_latent_zoo", "encode_zoo", "eval_diffae_uncond", "eval_diffae_figures", "eval_diffae_ppl"}
+             "train_latent_zoo", "encode_zoo", "eval_diffae_uncond", "eval_diffae_figures", "eval_diffae_ppl",
+             "fit_attr_classifier", "eval_diffae_manipulation", "eval_diffae_fewshot"}
 
 
 def _slurm_jobs():

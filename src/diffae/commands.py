@@ -26,6 +26,10 @@ DIFFAE_ZOO_MODELS = (Flag("diffae", help="final.pt of the dataset's Diff-AE"),
                      Flag("ddim", help="final.pt of the dataset's DDIM baseline"))
 DIFFAE_TABLE2_IN = Flag("diffae-table2", required=False,
                         help="Diff-AE Table 2 report (absent when a paper preset has no face roots: its claims read NA)")
+DIFFAE_ATTR_IN = tuple(Flag(name, required=False, help=f"Diff-AE {what} report (absent when its chain does not run: "
+                                                        "its claims read NA)")
+                       for name, what in (("diffae-table3", "Table 3"), ("diffae-table8", "Table 8"),
+                                          ("diffae-table9", "Table 9"), ("diffae-table10", "Table 10")))
 DIFFAE_ZOO_IN = tuple(Flag(name, required=False, help=f"Diff-AE {what} report (absent when no zoo dataset runs: its "
                                                         "claims read NA)")
                       for name, what in (("diffae-table4", "Table 4"), ("diffae-ppl", "App. F PPL"),
@@ -349,6 +353,79 @@ TABLE: tuple[Command, ...] = (
         inputs=(Flag("grids", help="comma-separated folders of grids (.npz) written by the Diff-AE evaluations"),),
         outputs=(Flag("outdir", help="folder of the figures (.png)"),),
         kwargs={"grids_dirs": derived("grids_dirs"), "outdir": flag("outdir")}),
+    # ---------------------------------------------------------------- Diff-AE attributes (§5.3, §5.6, App. E, G)
+    Command(
+        name="fit-attr-classifier",
+        help="Diff-AE Table 8 numbers: 40 linear classifiers on the FFHQ Diff-AE's z_sem of CelebA-HQ (train split), "
+             "their test AUROC, and the classifier file that Tables 9-10 manipulate with",
+        target="diffae.eval.tables.diffae_table8:attribute_classifier_stage",
+        reads=("eval.attributes", "eval.recon.batch_size", "device"),
+        inputs=(Flag("diffae", help="final.pt of FFHQ's Diff-AE"),
+                Flag("norm-latents", help="FFHQ's z_sem (`diffae encode-zoo`): the normalisation statistics"),
+                Flag("prepared", help="prepared CelebA-HQ with its 40 attributes")),
+        outputs=(Flag("out-model", help="classifier file (.npz)"), NUMBERS_OUT),
+        kwargs={"diffae_model": flag("diffae"), "norm_latents": flag("norm-latents"), "prepared": flag("prepared"),
+                "out_model": flag("out-model"), "out_csv": flag("out"),
+                "test_fraction": param("eval.attributes.test_fraction"),
+                "split_seed": param("eval.attributes.split_seed"), "recipe": param("eval.attributes.classifier"),
+                "batch_size": param("eval.recon.batch_size"), "device": derived("torch_device")}),
+    Command(
+        name="eval-diffae-manipulation",
+        help="Diff-AE Tables 9-10 numbers (manipulation FID by Eq. 11, ArcFace identity) on CelebA-HQ test images, "
+             "and the grids of Figs 5, 13, 17",
+        target="diffae.eval.tables.diffae_manipulation:diffae_manipulation",
+        reads=("eval.manipulation", "diffusion.clip_x0", "metrics", "preset", "device"),
+        inputs=(Flag("diffae", help="final.pt of FFHQ's Diff-AE"),
+                Flag("classifier", help="classifier file of `diffae fit-attr-classifier`"),
+                Flag("prepared", help="prepared CelebA-HQ"),
+                Flag("examples", help="prepared FFHQ: Fig. 5's top rows")),
+        outputs=(NUMBERS_OUT, Flag("figures", help="folder of the grids (.npz)")),
+        kwargs={"diffae_model": flag("diffae"), "classifier": flag("classifier"), "prepared": flag("prepared"),
+                "examples_prepared": flag("examples"), "out_csv": flag("out"), "figures_dir": flag("figures"),
+                "attributes": param("eval.manipulation.attributes"),
+                "identity_attributes": param("eval.manipulation.identity_attributes"),
+                "n_images": param("eval.manipulation.n_images"), "n_steps_invert": param("eval.manipulation.T_invert"),
+                "n_steps": param("eval.manipulation.T"), "strengths": param("eval.manipulation.strengths"),
+                "n_examples": param("eval.manipulation.n_examples"),
+                "batch_size": param("eval.manipulation.batch_size"), "seed": param("eval.manipulation.seed"),
+                "clip_x0": param("diffusion.clip_x0"), "weights_dir": param("metrics.weights_dir"),
+                "allow_random": derived("allow_random_weights"), "device": derived("torch_device")}),
+    Command(
+        name="eval-diffae-fewshot",
+        help="Diff-AE Table 3 numbers: few-shot class-conditional generation on CelebA-64 (binary and PU classifiers, "
+             "rejection sampling from the latent DDIM), and the grids of Figs 18-19",
+        target="diffae.eval.tables.diffae_table3:diffae_table3",
+        reads=("eval.fewshot", "diffusion.clip_x0", "metrics", "preset", "device"),
+        inputs=(Flag("diffae", help="final.pt of CelebA's Diff-AE"),
+                Flag("latent", help="final.pt of CelebA's latent DDIM"), Flag("prepared", help="prepared CelebA")),
+        outputs=(NUMBERS_OUT, Flag("figures", help="folder of the grids (.npz)")),
+        kwargs={"diffae_model": flag("diffae"), "latent_model": flag("latent"), "prepared": flag("prepared"),
+                "out_csv": flag("out"), "figures_dir": flag("figures"), "classes": param("eval.fewshot.classes"),
+                "n_labelled": param("eval.fewshot.n_labelled"), "n_positive_pu": param("eval.fewshot.n_positive_pu"),
+                "n_unlabelled": param("eval.fewshot.n_unlabelled"), "n_repeats": param("eval.fewshot.n_repeats"),
+                "n_samples": param("eval.fewshot.n_samples"), "n_naive": param("eval.fewshot.n_naive"),
+                "n_reference": param("eval.fewshot.n_reference"), "n_steps": param("eval.fewshot.T"),
+                "n_shown": param("eval.fewshot.n_shown"), "recipe": param("eval.fewshot.classifier"),
+                "batch_size": param("eval.fewshot.batch_size"), "seed": param("eval.fewshot.seed"),
+                "clip_x0": param("diffusion.clip_x0"), "weights_dir": param("metrics.weights_dir"),
+                "allow_random": derived("allow_random_weights"), "device": derived("torch_device")}),
+    Command(
+        name="table-diffae-auroc", help="Diff-AE Table 8: our AUROC per attribute beside the paper's, with averages",
+        target="diffae.report.diffae_attributes:diffae_table8_report",
+        reads=("preset",), inputs=(NUMBERS_IN,), outputs=("out",),
+        kwargs={"numbers_csv": flag("numbers"), "out_csv": flag("out"), "preset": param("preset")}),
+    Command(
+        name="table-diffae-manipulation", help="Diff-AE Tables 9 and 10: manipulation FID and identity beside the paper's",
+        target="diffae.report.diffae_attributes:diffae_manipulation_reports",
+        reads=("preset",), inputs=(NUMBERS_IN,),
+        outputs=(Flag("table9", help="Table 9 CSV"), Flag("table10", help="Table 10 CSV")),
+        kwargs={"numbers_csv": flag("numbers"), "table9_csv": flag("table9"), "table10_csv": flag("table10"),
+                "preset": param("preset")}),
+    Command(
+        name="table-diffae-fewshot", help="Diff-AE Table 3: few-shot conditional FID beside the paper's",
+        target="diffae.report.diffae_attributes:diffae_table3_report",
+        reads=("preset",), inputs=(NUMBERS_IN,), outputs=("out",),
+        kwargs={"numbers_csv": flag("numbers"), "out_csv": flag("out"), "preset": param("preset")}),
     # ---------------------------------------------------------------- DiffuseGAE (§3.3-4.4)
     training(
         name="train-gae", help="GAE on GROUP latent sets (DiffuseGAE Eq. 10-11)",
@@ -472,11 +549,12 @@ TABLE: tuple[Command, ...] = (
     Command(
         name="claims", help="check the papers' qualitative claims against our tables",
         target="diffae.report.claims:build_claims",
-        inputs=(*DIFFUSEGAE_TABLES_IN, DIFFAE_TABLE2_IN, *DIFFAE_ZOO_IN), outputs=("out", "md"),
+        inputs=(*DIFFUSEGAE_TABLES_IN, DIFFAE_TABLE2_IN, *DIFFAE_ZOO_IN, *DIFFAE_ATTR_IN), outputs=("out", "md"),
         kwargs={"table1_csv": flag("table1"), "table2_csv": flag("table2"),
                 "diffae_table2_csv": flag("diffae-table2"), "ppl_csv": flag("ppl"), "out_csv": flag("out"),
                 "out_md": flag("md"), "diffae_table4_csv": flag("diffae-table4"),
-                "diffae_ppl_csv": flag("diffae-ppl"), "diffae_table7_csv": flag("diffae-table7")}),
+                "diffae_ppl_csv": flag("diffae-ppl"), "diffae_table7_csv": flag("diffae-table7"),
+                **{f"diffae_table{n}_csv": flag(f"diffae-table{n}") for n in (3, 8, 9, 10)}}),
     Command(
         name="metrics", help="the headline numbers of every table as one JSON (dvc metrics show/diff)",
         target="diffae.report.metrics_summary:metrics_summary",

@@ -442,6 +442,71 @@ class DiffAEFiguresEval:
 
 
 @dataclass(frozen=True, config=_SECTION)
+class ClassifierConfig:
+    """A linear classifier on z-normalised z_sem (Diff-AE App. A.2, E; diffae.eval.attributes)."""
+
+    recipe: Literal["minibatch", "full_batch"] = Field(
+        description="minibatch = the official recipe (batches of images with a random flip, samples_seen in all); "
+                    "full_batch = Adam on all images and their mirrors at once for full_batch_steps (small data)")
+    lr: Float = Field(gt=0, description="Adam learning rate (paper: 1e-3)")
+    batch_size: Int = Field(ge=1, description="images per batch (official: 32; PU: this many of each class)")
+    samples_seen: Int = Field(ge=1, description="images drawn in all by the minibatch recipe (official: 300,000)")
+    full_batch_steps: Int = Field(ge=1, description="Adam steps of the full_batch recipe")
+    ema_decay: Float = Field(ge=0, lt=1, description="EMA of the weights (0 = none, the paper; official code: 0.9999)")
+    seed: Int = _seed("the initialisation and the batches")
+
+
+@dataclass(frozen=True, config=_SECTION)
+class AttributesEval:
+    """Diff-AE Table 8 (App. E): 40 linear classifiers on the FFHQ Diff-AE's z_sem of CelebA-HQ."""
+
+    test_fraction: Float = Field(gt=0, lt=1, description="CelebA-HQ test split (paper: 0.3)")
+    split_seed: Int = _seed("the train/test split ([UNSPECIFIED] by the paper)")
+    classifier: ClassifierConfig = Field(description="how the classifiers are fitted")
+
+
+@dataclass(frozen=True, config=_SECTION)
+class ManipulationEval:
+    """Diff-AE Tables 9-10 and Figs 5, 13, 17: manipulation of CelebA-HQ test images (Eq. 11)."""
+
+    attributes: tuple[str, ...] = Field(min_length=1, description="Table 9 attributes (paper: Male, Smiling, "
+                                                                  "Wavy_Hair, Young, Blond_Hair)")
+    identity_attributes: tuple[str, ...] = Field(description="Table 10 attributes (paper: Male, Smiling, "
+                                                             "Wavy_Hair, Young)")
+    n_images: Int = Field(ge=2, description="test negatives manipulated per attribute, at most ([UNSPECIFIED])")
+    T_invert: PosInt = Field(description="DDIM steps of the x_T inversion (Eq. 8; [UNSPECIFIED], ours: 100)")
+    T: PosInt = Field(description="DDIM steps of decoding ([UNSPECIFIED], ours: 100)")
+    strengths: tuple[Float, ...] = Field(min_length=1, description="figure strengths s of z + s·sqrt(D)·w/|w| "
+                                                                   "(official demo: 0.3)")
+    n_examples: Int = Field(ge=1, description="example images per attribute and source in the figures")
+    batch_size: Int = Field(ge=1, description="images per batch")
+    seed: Int = _seed("the choice of negatives")
+
+
+@dataclass(frozen=True, config=_SECTION)
+class FewShotEval:
+    """Diff-AE Table 3 (§5.6) and Figs 18-19: few-shot class-conditional generation on CelebA-64."""
+
+    classes: tuple[Literal["Male", "Female", "Blond", "Non-Blond"], ...] = Field(
+        min_length=1, description="target classes (paper: Male, Female, Blond, Non-Blond)")
+    n_labelled: Int = Field(ge=1, description="binary scenario: positives and negatives each (paper: 50)")
+    n_positive_pu: Int = Field(ge=1, description="PU scenario: labelled positives (paper: 100)")
+    n_unlabelled: Int = Field(ge=1, description="PU scenario: unlabelled images taken as negatives (paper: 10,000)")
+    n_repeats: Int = Field(ge=1, description="repeats, each redrawing subset, classifier and samples (paper: 3)")
+    n_samples: Int = Field(ge=2, description="accepted samples per cell (paper: 5,000)")
+    n_naive: Int = Field(ge=2, description="random images of the whole set for the naive row ([UNSPECIFIED], "
+                                           "ours: 5,000)")
+    n_reference: Optional[Int] = Field(ge=2, description="class images FID compares against, at most (null = all, "
+                                                         "the paper)")
+    T: PosInt = Field(description="DDIM steps of the latent DDIM and the decoder (paper: 100)")
+    n_shown: Int = Field(ge=1, description="samples per class in Figs 18-19")
+    classifier: ClassifierConfig = Field(description="how the few-shot classifiers are fitted ([UNSPECIFIED]; "
+                                                     "default the official recipe)")
+    batch_size: Int = Field(ge=1, description="images per batch")
+    seed: Int = _seed("subsets, classifiers, z_T and x_T")
+
+
+@dataclass(frozen=True, config=_SECTION)
 class EvalConfig:
     """Evaluation settings."""
 
@@ -454,6 +519,9 @@ class EvalConfig:
     uncond: UncondEval = Field(description="Diff-AE Table 4, Figs 9, 20-22")
     diffae_ppl: DiffAEPPLEval = Field(description="Diff-AE App. F PPL")
     diffae_figures: DiffAEFiguresEval = Field(description="Diff-AE Figs 3, 4, 6, 10, 14-16")
+    attributes: AttributesEval = Field(description="Diff-AE Table 8")
+    manipulation: ManipulationEval = Field(description="Diff-AE Tables 9-10, Figs 5, 13, 17")
+    fewshot: FewShotEval = Field(description="Diff-AE Table 3, Figs 18-19")
 
 
 # ---------------------------------------------------------------- Diff-AE ablation

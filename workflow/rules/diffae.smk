@@ -29,6 +29,27 @@ if "ffhq" in ZOO:
     DIFFAE_TARGETS += [f"{REPORTS}/diffae/ppl.csv"]
 DIFFAE_TARGETS += [f"{REPORTS}/diffae/table5.csv"]
 
+# Attributes (diffae_attributes.smk): FFHQ's Diff-AE on CelebA-HQ (Tables 8-10, Figs 5, 13, 17), CelebA's
+# few-shot generation (Table 3, Figs 18-19).
+ATTR_CHAIN = FACES_CHAIN and "ffhq" in ZOO
+FEWSHOT_CHAIN = "celeba" in ZOO
+if ATTR_CHAIN:
+    DIFFAE_TARGETS += [
+        f"{REPORTS}/diffae/{t}.csv" for t in ("table8", "table9", "table10")
+    ]
+    DIFFAE_GRIDS += [f"{EVAL}/diffae_manipulation_figures"]
+if FEWSHOT_CHAIN:
+    DIFFAE_TARGETS += [f"{REPORTS}/diffae/table3.csv"]
+    DIFFAE_GRIDS += [f"{EVAL}/diffae_fewshot_figures"]
+# ... and the claims read their reports.
+DIFFAE_ATTR_INPUT = {
+    f"diffae_table{n}": f"{REPORTS}/diffae/table{n}.csv"
+    for n in ((8, 9, 10) if ATTR_CHAIN else ()) + ((3,) if FEWSHOT_CHAIN else ())
+}
+DIFFAE_ATTR_FLAGS = "".join(
+    f"--{key.replace('_', '-')} {{input.{key}}} " for key in DIFFAE_ATTR_INPUT
+)
+
 # Diff-AE's paper presets: Tables 5 and 6 report their hyper-parameters.
 DIFFAE_PAPER_PRESETS = sorted(glob.glob("presets/paper-diffae-*.yaml"))
 DIFFAE_PAPER_PRESETS_ARG = ",".join(DIFFAE_PAPER_PRESETS)

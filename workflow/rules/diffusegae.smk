@@ -452,6 +452,7 @@ rule claims:
     input:
         **DIFFAE_TABLE2_INPUT,
         **DIFFAE_ZOO_INPUT,
+        **DIFFAE_ATTR_INPUT,
         **DIFFUSEGAE_TABLES_INPUT,
     output:
         csv=report(
@@ -470,7 +471,8 @@ rule claims:
         cfg=PARAMS,
         tracked=tracked("claims"),
     shell:
-        f"diffae claims --params {{params.cfg}} {DIFFUSEGAE_TABLES_FLAGS}{DIFFAE_TABLE2_FLAG}{DIFFAE_ZOO_FLAGS}--out "
+        f"diffae claims --params {{params.cfg}} {DIFFUSEGAE_TABLES_FLAGS}{DIFFAE_TABLE2_FLAG}{DIFFAE_ZOO_FLAGS}"
+        f"{DIFFAE_ATTR_FLAGS}--out "
         f"{{output.csv}} --md {{output.md}} 2>&1 | tee {{log}}"
 
 

@@ -175,6 +175,28 @@ def fid_statistics(
     return shift + m, (sigma + sigma.T) / 2
 
 
+def fid_features(images: Images | Iterable[Images], model: FIDInception, batch_size: int = 50,
+                 quantize: bool = True) -> np.ndarray:
+    """Pool3 features (N, 2048), float64, for statistics of several subsets of one image set."""
+    return np.concatenate([model(to_fid_input(b, quantize)).double().cpu().numpy()
+                           for b in _batches(images, batch_size)])
+
+
+def feature_statistics(features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and unbiased covariance of features (N, D), as :func:`fid_statistics` computes them."""
+    f = np.asarray(features, np.float64)
+    if f.ndim != 2 or len(f) < 2:
+        raise ValueError(f"feature_statistics: need (N >= 2, D) features, got shape {f.shape}")
+    return f.mean(0), np.cov(f, rowvar=False)
+
+
+def fid_from_features(features_a: np.ndarray, features_b: np.ndarray) -> float:
+    """FID between two feature sets; NaN when either holds fewer than 2 images (undefined covariance)."""
+    if len(features_a) < 2 or len(features_b) < 2:
+        return float("nan")
+    return frechet_distance(*feature_statistics(features_a), *feature_statistics(features_b))
+
+
 def _psd_factor(s: np.ndarray) -> np.ndarray:
     """F (d, r) with F F^T = s for a symmetric PSD s, by pivoted Cholesky (LAPACK ?pstrf).
 

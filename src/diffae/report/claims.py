@@ -12,11 +12,10 @@ Inputs (DESIGN §8 layouts):
   diffae_table4.csv   dataset, model (DDIM / Ours / + autoencoding), T, fid   (diffae.report.diffae_generation)
   diffae_ppl.csv      model (DDIM / Diff-AE), ppl                       (Diff-AE App. F)
   diffae_table7.csv   dataset, model (DDIM / Diff-AE), img_per_s        (Diff-AE Table 7)
+  Diff-AE Tables 3, 8, 9, 10: see diffae.report.claims_attributes
 """
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -25,19 +24,19 @@ import pandas as pd
 from diffae.report.paper_numbers import (DIFFAE_PPL, DIFFAE_TABLE2, DIFFAE_TABLE2_ZSEM, DIFFAE_TABLE4,
                                          DIFFAE_TABLE4_DATASET, DIFFAE_TABLE4_T, DIFFAE_TABLE7, DIFFAE_TABLE7_ROW,
                                          DIFFUSEGAE_TABLE1, DIFFUSEGAE_TABLE2)
+from diffae.report.claims_attributes import ATTRIBUTE_CLAIMS, attribute_paper_tables
+from diffae.report.claims_core import (NA, Claim, Missing, Tables, _better, _cell, _compare_all,  # noqa: F401
+                                       _diagonal, _fmt, _matrix, _need, _value)
 from diffae.report.tables import write_table
 from diffae.utils.atomic import atomic_write_text
 
 __all__ = ["build_claims", "evaluate_claims", "paper_tables", "Tables", "CLAIMS", "PAPER_ILAB_CLASS_COUNTS"]
-
-NA = "NA"
 
 # |A_r| of iLab-20M as stated in DiffuseGAE §4 / Table 1 (identity 6, background 111, pose 10); used only for
 # the chance level of the paper's own Table 1 numbers. (The authors' code uses identity 10 / pose 6; with
 # those counts claim T1-e does not hold on the paper's numbers, which the note column says.)
 PAPER_ILAB_CLASS_COUNTS = {"identity": 6, "background": 111, "pose": 10}
 
-LOWER_IS_BETTER = {"fid": True, "ssim": False, "lpips": True, "mse": True, "ppl": True, "img_per_s": False}
 
 # DiffuseGAE Table 2 row names (keys of DIFFUSEGAE_TABLE2).
 GZS, DAE_RANDOM, GAE_RANDOM, GAE_INFERRED = ("GZS-Net", "Diff-AE (T=100, random x_T)",
@@ -48,79 +47,6 @@ _unknown = ([n for n in (GZS, DAE_RANDOM, GAE_RANDOM, GAE_INFERRED) if n not in 
             + [n for n in (DDIM_INF, DAE_INF, DAE_RAND) if n not in DIFFAE_TABLE2])
 if _unknown:
     raise RuntimeError(f"claims: row names {_unknown} are not keys of paper_numbers' Table 2 dictionaries")
-
-
-@dataclass
-class Tables:
-    """The result tables a claim may read; None = not available."""
-    table1: pd.DataFrame | None = None
-    table2: pd.DataFrame | None = None
-    diffae_table2: pd.DataFrame | None = None
-    ppl: pd.DataFrame | None = None
-    diffae_table4: pd.DataFrame | None = None
-    diffae_ppl: pd.DataFrame | None = None
-    diffae_table7: pd.DataFrame | None = None
-
-
-class Missing(Exception):
-    """A claim's input (table, row or value) is absent: the claim reads NA."""
-
-
-# ------------------------------------------------------------------------------------------ helpers
-def _fmt(x: float) -> str:
-    return f"{x:.2f}" if abs(x) >= 1 else f"{x:.3g}"
-
-
-def _cell(text: str) -> str:
-    return str(text).replace("|", "\\|")
-
-
-def _better(metric: str, a: float, b: float) -> bool:
-    """a strictly better than b on `metric`."""
-    return a < b if LOWER_IS_BETTER[metric] else a > b
-
-
-def _need(tables: Tables, name: str) -> pd.DataFrame:
-    df = getattr(tables, name)
-    if df is None:
-        raise Missing(f"no {name}")
-    return df
-
-
-def _value(df: pd.DataFrame, key_col: str, key: str, metric: str, **extra) -> float:
-    sel = df[df[key_col] == key]
-    for col, val in extra.items():
-        sel = sel[sel[col] == val]
-    if sel.empty:
-        more = "".join(f", {c}={v}" for c, v in extra.items())
-        raise Missing(f"no row {key_col}={key!r}{more}")
-    v = float(sel[metric].iloc[0])
-    if math.isnan(v):
-        raise Missing(f"{metric} of {key!r} is NaN")
-    return v
-
-
-def _matrix(tables: Tables, method: str) -> pd.DataFrame:
-    t1 = _need(tables, "table1")
-    sub = t1[(t1["method"] == method) & t1["accuracy"].notna()]
-    if sub.empty:
-        raise Missing(f"no Table 1 rows for {method!r}")
-    return sub
-
-
-def _diagonal(tables: Tables, method: str) -> dict[str, float]:
-    sub = _matrix(tables, method)
-    diag = sub[sub["part"] == sub["attribute"]]
-    return dict(zip(diag["attribute"], diag["accuracy"].astype(float)))
-
-
-def _compare_all(pairs: list[tuple[str, str, float, float]], relation: Callable[[str, float, float], bool]
-                 ) -> tuple[bool, str]:
-    """pairs: (label, metric, a, b); holds when relation(metric, a, b) holds for every pair."""
-    if not pairs:
-        raise Missing("nothing to compare")
-    ok = all(relation(m, a, b) for _, m, a, b in pairs)
-    return ok, "; ".join(f"{label} {_fmt(a)} vs {_fmt(b)}" for label, _, a, b in pairs)
 
 
 # ------------------------------------------------------------------------------------------- claims
@@ -280,18 +206,6 @@ def claim_dt7_diffae_slower(t: Tables) -> tuple[bool, str]:
     return _compare_all(pairs, _better)
 
 
-@dataclass(frozen=True)
-class Claim:
-    """``diagnosis``: why the claim fails on the embedded default, when it does (scale or bug, with the
-    evidence); shown beside a failure of any non-paper preset."""
-    id: str
-    source: str
-    statement: str
-    check: Callable[[Tables], tuple[bool, str]]
-    note: str = ""
-    diagnosis: str = ""
-
-
 # Shared evidence of the embedded default's scale (800 CPU steps of a 32 px model; paper: 130M images).
 _WEAK_Z = ("the embedded iLab Diff-AE decoder hardly uses z_sem yet: with random x_T it reconstructs at SSIM ~0.16 "
            "against the paper's 0.54 (DiffuseGAE Table 2, Diff-AE random-x_T row), so whatever z_sem carries is a "
@@ -382,7 +296,7 @@ CLAIMS: tuple[Claim, ...] = (
           diagnosis="scale: " + _WEAK_Z + "; both interpolations slerp the same inverted x_T, which dominates "
                     "the decoded path, so the two PPL curves agree within 1 %; LPIPS-VGG is also randomly "
                     "initialised offline"),
-)
+) + ATTRIBUTE_CLAIMS
 
 
 # --------------------------------------------------------------------------------------- the tables
@@ -401,17 +315,20 @@ def paper_tables() -> Tables:
     dt7 = [{"dataset": d, "model": m, "img_per_s": v} for d, row in DIFFAE_TABLE7_ROW.items()
            for m, v in zip(("DDIM", "Diff-AE"), DIFFAE_TABLE7[row])]
     return Tables(pd.DataFrame(t1), pd.DataFrame(t2), pd.DataFrame(dt2), None, pd.DataFrame(dt4),
-                  pd.DataFrame(dppl), pd.DataFrame(dt7))
+                  pd.DataFrame(dppl), pd.DataFrame(dt7), **attribute_paper_tables())
 
 
 REQUIRED = {"table1": ("method", "part", "attribute", "accuracy", "chance"),
             "table2": ("model", "fid", "ssim", "lpips", "mse"),
             "diffae_table2": ("model", "T", "ssim", "lpips", "mse"),
             "ppl": ("method", "T", "ppl"), "diffae_table4": ("dataset", "model", "T", "fid"),
-            "diffae_ppl": ("model", "ppl"), "diffae_table7": ("dataset", "model", "img_per_s")}
+            "diffae_ppl": ("model", "ppl"), "diffae_table7": ("dataset", "model", "img_per_s"),
+            "diffae_table3": ("scenario", "class", "fid"), "diffae_table8": ("attribute", "auroc"),
+            "diffae_table9": ("mode", "attribute", "fid"), "diffae_table10": ("attribute", "cosine")}
 KEYS = {"table1": ("method", "part", "attribute"), "table2": ("model",), "diffae_table2": ("model", "T"),
         "ppl": ("method", "T"), "diffae_table4": ("dataset", "model", "T"), "diffae_ppl": ("model",),
-        "diffae_table7": ("dataset", "model")}
+        "diffae_table7": ("dataset", "model"), "diffae_table3": ("scenario", "class"), "diffae_table8": ("attribute",),
+        "diffae_table9": ("mode", "attribute"), "diffae_table10": ("attribute",)}
 
 
 def read_table(path: str | Path | None, kind: str) -> pd.DataFrame | None:
@@ -453,8 +370,7 @@ def evaluate_claims(ours: Tables, paper: Tables | None = None) -> pd.DataFrame:
 
 def _preset(tables: Tables) -> str:
     presets = set()
-    for df in (tables.table1, tables.table2, tables.diffae_table2, tables.ppl, tables.diffae_table4,
-               tables.diffae_ppl, tables.diffae_table7):
+    for df in vars(tables).values():
         if df is not None and "preset" in df.columns:
             presets.update(str(p) for p in df["preset"].dropna().unique())
     return ", ".join(sorted(presets))
@@ -492,7 +408,9 @@ def build_claims(table1_csv: str | Path | None, table2_csv: str | Path | None,
                  diffae_table2_csv: str | Path | None = None, ppl_csv: str | Path | None = None,
                  out_csv: str | Path | None = None, out_md: str | Path | None = None,
                  diffae_table4_csv: str | Path | None = None, diffae_ppl_csv: str | Path | None = None,
-                 diffae_table7_csv: str | Path | None = None) -> pd.DataFrame:
+                 diffae_table7_csv: str | Path | None = None, diffae_table3_csv: str | Path | None = None,
+                 diffae_table8_csv: str | Path | None = None, diffae_table9_csv: str | Path | None = None,
+                 diffae_table10_csv: str | Path | None = None) -> pd.DataFrame:
     """Check every claim in CLAIMS on our tables (None input -> its claims read NA); write CSV and markdown.
 
     Columns: claim, source, statement, ours, paper, paper_holds, supported (True / False / "NA"), note,
@@ -501,7 +419,11 @@ def build_claims(table1_csv: str | Path | None, table2_csv: str | Path | None,
     ours = Tables(read_table(table1_csv, "table1"), read_table(table2_csv, "table2"),
                   read_table(diffae_table2_csv, "diffae_table2"), read_table(ppl_csv, "ppl"),
                   read_table(diffae_table4_csv, "diffae_table4"), read_table(diffae_ppl_csv, "diffae_ppl"),
-                  read_table(diffae_table7_csv, "diffae_table7"))
+                  read_table(diffae_table7_csv, "diffae_table7"),
+                  **{k: read_table(p, k) for k, p in (("diffae_table3", diffae_table3_csv),
+                                                      ("diffae_table8", diffae_table8_csv),
+                                                      ("diffae_table9", diffae_table9_csv),
+                                                      ("diffae_table10", diffae_table10_csv))})
     df = evaluate_claims(ours)
     preset = _preset(ours)
     df = add_diagnoses(df, preset)

@@ -100,3 +100,45 @@ DIFFUSEGAE_TABLE1 = {
                 "background": {"identity": .14, "background": 1.0, "pose": .142},
                 "pose": {"identity": .14, "background": .016, "pose": .99}},
 }
+
+# Diff-AE Table 3: FID of 5k class-conditional CelebA-64 samples vs the target class; (mean, std over n = 3).
+DIFFAE_TABLE3 = {
+    "binary": {"Male": (11.52, 1.19), "Female": (7.29, 0.44), "Blond": (16.10, 2.00), "Non-Blond": (8.48, 0.52)},
+    "PU": {"Male": (9.54, 0.54), "Female": (9.21, 0.19), "Blond": (7.01, 0.25), "Non-Blond": (7.91, 0.15)},
+}
+DIFFAE_TABLE3_D2C = {  # reference only (the D2C paper, n = 1)
+    "binary": {"Male": 13.44, "Female": 9.51, "Blond": 17.61, "Non-Blond": 8.94},
+    "PU": {"Male": 16.39, "Female": 12.21, "Blond": 10.09, "Non-Blond": 9.09},
+}
+DIFFAE_TABLE3_NAIVE = {"Male": 23.83, "Female": 13.64, "Blond": 25.62, "Non-Blond": 0.96}
+
+# Diff-AE Table 8: test positives (of 9,000) and AUROC of linear classifiers on z_sem / on StyleGAN W (reference).
+DIFFAE_TABLE8 = {
+    "5_o_Clock_Shadow": (1318, 0.96, 0.94), "Arched_Eyebrows": (3262, 0.88, 0.86), "Attractive": (5183, 0.90, 0.86),
+    "Bags_Under_Eyes": (2564, 0.89, 0.85), "Bald": (229, 0.99, 0.99), "Bangs": (1601, 0.98, 0.95),
+    "Big_Lips": (3247, 0.73, 0.68), "Big_Nose": (2813, 0.88, 0.85), "Black_Hair": (1989, 0.96, 0.93),
+    "Blond_Hair": (1546, 0.99, 0.97), "Blurry": (34, 0.90, 0.82), "Brown_Hair": (2087, 0.89, 0.81),
+    "Bushy_Eyebrows": (1682, 0.93, 0.85), "Chubby": (622, 0.95, 0.93), "Double_Chin": (530, 0.95, 0.94),
+    "Eyeglasses": (416, 1.00, 0.98), "Goatee": (688, 0.98, 0.96), "Gray_Hair": (395, 0.98, 0.97),
+    "Heavy_Makeup": (4143, 0.97, 0.95), "High_Cheekbones": (4160, 0.95, 0.91), "Male": (3273, 1.00, 1.00),
+    "Mouth_Slightly_Open": (4195, 0.98, 0.94), "Mustache": (502, 0.97, 0.94), "Narrow_Eyes": (998, 0.86, 0.77),
+    "No_Beard": (7335, 0.99, 0.97), "Oval_Face": (1872, 0.77, 0.71), "Pale_Skin": (434, 0.96, 0.94),
+    "Pointy_Nose": (2855, 0.74, 0.70), "Receding_Hairline": (777, 0.94, 0.89), "Rosy_Cheeks": (1003, 0.96, 0.92),
+    "Sideburns": (747, 0.99, 0.97), "Smiling": (4175, 0.99, 0.96), "Straight_Hair": (1975, 0.84, 0.77),
+    "Wavy_Hair": (3197, 0.90, 0.87), "Wearing_Earrings": (2310, 0.92, 0.86), "Wearing_Hat": (325, 0.99, 0.96),
+    "Wearing_Lipstick": (5064, 0.98, 0.97), "Wearing_Necklace": (1501, 0.79, 0.75),
+    "Wearing_Necktie": (636, 0.96, 0.95), "Young": (6978, 0.94, 0.91),
+}
+DIFFAE_TABLE8_AVERAGES = {"weighted": (0.92, 0.89), "macro": (0.93, 0.89)}   # (z_sem, StyleGAN W) as printed
+
+# Diff-AE Table 9: manipulation FID per attribute; (Ours, StyleGAN-W reference); the real-data row has one value.
+DIFFAE_TABLE9 = {
+    "positive vs negative": {"Male": 95.82, "Smiling": 11.15, "Wavy_Hair": 25.04, "Young": 36.75, "Blond_Hair": 39.65},
+    "manipulated vs positive": {"Male": (52.85, 42.90), "Smiling": (9.19, 18.52), "Wavy_Hair": (20.80, 27.10),
+                                "Young": (20.68, 31.15), "Blond_Hair": (33.51, 33.89)},
+    "manipulated vs negative": {"Male": (23.15, 66.92), "Smiling": (7.25, 22.15), "Wavy_Hair": (4.89, 20.70),
+                                "Young": (11.81, 31.15), "Blond_Hair": (6.79, 27.54)},
+}
+# Diff-AE Table 10: mean ArcFace cosine between input and manipulation; (Ours, StyleGAN-W reference).
+DIFFAE_TABLE10 = {"Male": (0.6247, 0.4174), "Smiling": (0.8160, 0.7850), "Wavy_Hair": (0.9821, 0.8544),
+                  "Young": (0.8922, 0.6955)}
