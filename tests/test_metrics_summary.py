@@ -44,3 +44,20 @@ def test_generation_tables_join_and_claims_reading_na_do_not_count(tmp_path):
     assert s["diffae"]["table4"]["FFHQ 128"]["Ours"]["10"] == {"fid": 20.5}
     assert s["diffae"]["ppl"]["Diff-AE"] == {"ppl": 3.0} and s["diffae"]["table7"]["ffhq"]["DDIM"] == {"img_per_s": 50.0}
     assert s["claims"] == {"supported": 1, "total": 3}
+
+
+def test_attribute_tables_join_with_undefined_aurocs_as_null(tmp_path):
+    p = {k: tmp_path / f"{k}.csv" for k in ("t3", "t8", "t9", "t10", "claims")}
+    pd.DataFrame({"scenario": ["PU", "naive"], "class": ["Male", "Male"], "fid": [9.5, 23.8]}).to_csv(p["t3"],
+                                                                                                   index=False)
+    pd.DataFrame({"attribute": ["Male", "Bald", "Macro average"], "auroc": [0.9, float("nan"), 0.9]}
+                 ).to_csv(p["t8"], index=False)
+    pd.DataFrame({"mode": ["positive vs negative"], "attribute": ["Male"], "fid": [95.8]}).to_csv(p["t9"], index=False)
+    pd.DataFrame({"attribute": ["Male"], "cosine": [0.62]}).to_csv(p["t10"], index=False)
+    pd.DataFrame({"claim": ["k1"], "supported": ["True"]}).to_csv(p["claims"], index=False)
+    s = metrics_summary(None, None, None, None, p["claims"], tmp_path / "m.json", diffae_table3_csv=p["t3"],
+                        diffae_table8_csv=p["t8"], diffae_table9_csv=p["t9"], diffae_table10_csv=p["t10"])
+    assert s["diffae"]["table3"]["PU"]["Male"] == {"fid": 9.5} and s["diffae"]["table8"]["Bald"] == {"auroc": None}
+    assert s["diffae"]["table9"]["positive vs negative"]["Male"] == {"fid": 95.8}
+    assert s["diffae"]["table10"]["Male"] == {"cosine": 0.62}
+    assert json.loads((tmp_path / "m.json").read_text())["diffae"]["table8"]["Bald"] == {"auroc": None}

@@ -480,6 +480,7 @@ rule metrics:
     input:
         **DIFFAE_TABLE2_INPUT,
         **DIFFAE_ZOO_INPUT,
+        **DIFFAE_ATTR_INPUT,
         **DIFFUSEGAE_TABLES_INPUT,
         claims=f"{REPORTS}/claims.csv",
     output:
@@ -496,5 +497,6 @@ rule metrics:
         cfg=PARAMS,
         tracked=tracked("metrics"),
     shell:
-        f"diffae metrics --params {{params.cfg}} {DIFFUSEGAE_TABLES_FLAGS}{DIFFAE_TABLE2_FLAG}{DIFFAE_ZOO_FLAGS}--claims "
+        f"diffae metrics --params {{params.cfg}} {DIFFUSEGAE_TABLES_FLAGS}{DIFFAE_TABLE2_FLAG}{DIFFAE_ZOO_FLAGS}"
+        f"{DIFFAE_ATTR_FLAGS}--claims "
         f"{{input.claims}} --out {{output}} 2>&1 | tee {{log}}"

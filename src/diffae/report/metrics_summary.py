@@ -41,9 +41,12 @@ def _rows(path: str | Path, key: list[str], metrics: list[str]) -> dict:
 def metrics_summary(table1_csv: str | Path | None, table2_csv: str | Path | None,
                     diffae_table2_csv: str | Path | None, ppl_csv: str | Path | None, claims_csv: str | Path,
                     out_json: str | Path, diffae_table4_csv: str | Path | None = None,
-                    diffae_ppl_csv: str | Path | None = None, diffae_table7_csv: str | Path | None = None) -> dict:
+                    diffae_ppl_csv: str | Path | None = None, diffae_table7_csv: str | Path | None = None,
+                    diffae_table3_csv: str | Path | None = None, diffae_table8_csv: str | Path | None = None,
+                    diffae_table9_csv: str | Path | None = None, diffae_table10_csv: str | Path | None = None) -> dict:
     """Write ``out_json``: {"diffusegae": {"table1", "table2", "ppl"}, "diffae": {"table2", "table4", "ppl",
-    "table7"}, "claims"} (a paper preset run without a dataset leaves the tables that need it out)."""
+    "table7", "table3", "table8", "table9", "table10"}, "claims"} (a paper preset run without a dataset leaves the
+    tables that need it out)."""
     claims = pd.read_csv(claims_csv)
     diffusegae = {}
     if table1_csv is not None and table2_csv is not None and ppl_csv is not None:
@@ -56,7 +59,11 @@ def metrics_summary(table1_csv: str | Path | None, table2_csv: str | Path | None
             ("table2", diffae_table2_csv, ["model", "T"], ["ssim", "lpips", "mse"]),
             ("table4", diffae_table4_csv, ["dataset", "model", "T"], ["fid"]),
             ("ppl", diffae_ppl_csv, ["model"], ["ppl"]),
-            ("table7", diffae_table7_csv, ["dataset", "model"], ["img_per_s"])) if path is not None},
+            ("table7", diffae_table7_csv, ["dataset", "model"], ["img_per_s"]),
+            ("table3", diffae_table3_csv, ["scenario", "class"], ["fid"]),
+            ("table8", diffae_table8_csv, ["attribute"], ["auroc"]),
+            ("table9", diffae_table9_csv, ["mode", "attribute"], ["fid"]),
+            ("table10", diffae_table10_csv, ["attribute"], ["cosine"])) if path is not None},
         "claims": {"supported": int(claims.supported.eq(True).sum()), "total": len(claims)},
     }
     atomic_write_text(out_json, json.dumps(summary, indent=1, allow_nan=False) + "\n")
