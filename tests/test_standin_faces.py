@@ -166,3 +166,36 @@ def test_blond_vs_black_hair_statistics(loaded) -> None:
     black = hair[no_hat & (labels["Black_Hair"].to_numpy() == 1)]
     assert len(blond) >= 3 and len(black) >= 3
     assert blond.mean() > black.mean() + 60
+
+
+def _at_32px(img: np.ndarray) -> np.ndarray:
+    return np.asarray(Image.fromarray(img[57:185, 25:153]).resize((32, 32), Image.BILINEAR), dtype=float)
+
+
+@pytest.mark.parametrize("name", ["Wavy_Hair", "Young"])
+def test_wavy_hair_and_young_are_drawn_where_they_belong_and_visible_at_32_px(name: str) -> None:
+    """Young (off = old) marks only the face; Wavy_Hair mostly the hair around it; at 32 px both change the
+    image at least as much as Smiling does, on average (Diff-AE Tables 9-10 and Figs 5, 13 manipulate them)."""
+    ours, smiles = [], []
+    for index in range(6):
+        attrs, style = face_for_index(11, index)
+        base = {**attrs, "Wearing_Hat": -1, "Bangs": -1}
+        on, off = (render_face({**base, name: v}, style) for v in (1, -1))
+        changed = (on != off).any(axis=-1)
+        rows, cols = np.mgrid[0:218, 0:178]
+        inside_face = ((cols - style.cx) / style.rx) ** 2 + ((rows - style.cy) / style.ry) ** 2 < 1
+        assert changed.any()
+        if name == "Young":
+            assert not changed[~inside_face].any(), index
+        else:
+            assert changed[~inside_face].sum() > 3 * changed[inside_face].sum(), index
+        smile = [render_face({**base, "Smiling": v}, style) for v in (1, -1)]
+        ours.append(np.abs(_at_32px(on) - _at_32px(off)).mean())
+        smiles.append(np.abs(_at_32px(smile[0]) - _at_32px(smile[1])).mean())
+    assert np.mean(ours) > np.mean(smiles), (name, ours, smiles)
+
+
+def test_wavy_hair_and_young_are_labelled_with_both_values(standin: Path) -> None:
+    labels = load_celeba(standin, image_size=8, progress=False)[1]
+    for name in ("Wavy_Hair", "Young"):
+        assert set(labels[name]) == {0, 1}, name

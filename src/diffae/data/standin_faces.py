@@ -18,6 +18,9 @@ manipulation figures (Diff-AE §5.3, DiffuseGAE attribute editing) have somethin
   Bangs                a fringe with a zigzag edge over the forehead
   Pale_Skin            a pale skin tone instead of one of four darker tones
   Wearing_Lipstick     red lips;  Rosy_Cheeks: pink cheeks;  Wearing_Earrings: gold earrings
+  Wavy_Hair            a scalloped hair outline (bulges along the sides, bumps on a short cap) and darker
+                       wavy strands; otherwise straight, smooth hair
+  Young                off (old) draws forehead wrinkles, bags under the eyes and nasolabial folds
 Every other CelebA attribute is written as -1 (absent) for every image.
 
 Each binary attribute is drawn independently with the probability in `ATTRIBUTE_PROBABILITIES`;
@@ -49,6 +52,7 @@ HAIR_COLOURS: dict[str, tuple[int, int, int]] = {
 ATTRIBUTE_PROBABILITIES: dict[str, float] = {
     "Smiling": 0.5, "Mouth_Slightly_Open": 0.45, "Eyeglasses": 0.3, "Male": 0.45, "Wearing_Hat": 0.2,
     "Bangs": 0.3, "Pale_Skin": 0.25, "Wearing_Lipstick": 0.35, "Rosy_Cheeks": 0.2, "Wearing_Earrings": 0.2,
+    "Wavy_Hair": 0.35, "Young": 0.6,
 }
 DRAWN_ATTRIBUTES: tuple[str, ...] = tuple(
     a for a in CELEBA_ATTRIBUTES if a in ATTRIBUTE_PROBABILITIES or a in HAIR_PROBABILITIES or a == "No_Beard")
@@ -141,6 +145,66 @@ class _Pen:
         self.d.polygon([(x * self.k, y * self.k) for x, y in pts], fill=fill)
 
 
+def _long_hair(pen: _Pen, cx: float, cy: float, rx: float, ry: float, hair, wavy: bool) -> None:
+    """Long hair behind the head; wavy: bulges along both sides and darker wavy strands inside them."""
+    pen.ellipse((cx - rx - 9, cy - ry - 9, cx + rx + 9, cy + 0.6 * ry), fill=hair)
+    pen.rect((cx - rx - 9, cy - 0.2 * ry, cx + rx + 9, cy + ry + 5), fill=hair, radius=6)
+    if not wavy:
+        return
+    wave = _mix(hair, (0, 0, 0), 0.45)
+    for side in (-1, 1):
+        for i, y in enumerate(np.linspace(cy - 0.25 * ry, cy + ry - 2, 6)):
+            x = cx + side * (rx + 7 + (4 if i % 2 == 0 else 1))
+            pen.ellipse((x - 7, y - 7, x + 7, y + 7), fill=hair)
+        for dx in (3, 8):
+            xs = cx + side * (rx + dx)
+            pen.line([(xs + 3 * np.sin(y / 4), y) for y in np.linspace(cy - 0.3 * ry, cy + ry, 28)], fill=wave,
+                     width=2.5)
+
+
+def _hairline(on: Mapping[str, bool], top: float, ry: float) -> float:
+    """Row where the hair cap meets the forehead (a short cap for Male)."""
+    return top + (0.22 if on["Male"] else 0.32) * ry
+
+
+def _cap_and_fringe(pen: _Pen, on: Mapping[str, bool], cx: float, cy: float, rx: float, ry: float, hair) -> None:
+    """The hair cap (short for Male; bumps and wavy strands for Wavy_Hair) and the Bangs fringe."""
+    top = cy - ry
+    cap_top = top - (5 if on["Male"] else 9)
+    cap_bottom = _hairline(on, top, ry)
+    pen.chord((cx - rx - 2, cap_top, cx + rx + 2, 2 * cap_bottom - cap_top), 180, 360, fill=hair)
+    if on["Wavy_Hair"]:
+        for i in range(7):
+            a = np.pi * (1 + (i + 0.5) / 7)
+            bx, by = cx + rx * np.cos(a), cap_bottom + (cap_bottom - cap_top - 2) * np.sin(a)
+            pen.ellipse((bx - 5, by - 5, bx + 5, by + 5), fill=hair)
+        for dy in (0.35, 0.65):
+            y = cap_top + dy * (cap_bottom - cap_top)
+            pen.line([(cx + x, y + 2.5 * np.sin(x / 5)) for x in np.linspace(-0.8 * rx, 0.8 * rx, 24)],
+                     fill=_mix(hair, (0, 0, 0), 0.45), width=2.5)
+    if on["Bangs"]:
+        edge = cy - 0.34 * ry
+        pts = [(cx - 0.92 * rx, top + 0.18 * ry), (cx + 0.92 * rx, top + 0.18 * ry)]
+        n = 7
+        for i in range(n + 1):
+            x = cx + 0.88 * rx - i * (1.76 * rx / n)
+            pts.append((x, edge + (5 if i % 2 == 0 else -1)))
+        pen.polygon(pts, fill=hair)
+
+
+def _age_lines(pen: _Pen, cx: float, cy: float, rx: float, ry: float, hairline: float, ink) -> None:
+    """Young off: forehead wrinkles, bags under the eyes, nasolabial folds (the cap, bangs and hats drawn later
+    cover what they overlap)."""
+    brows = cy - 0.12 * ry - 0.2 * ry
+    for y in np.linspace(hairline + 3, brows - 3, 3):
+        pen.arc((cx - 0.55 * rx, y - 3, cx + 0.55 * rx, y + 5), 200, 340, fill=ink, width=2.5)
+    ey = cy - 0.12 * ry
+    for side in (-1, 1):
+        ex = cx + side * 0.4 * rx
+        pen.arc((ex - 8, ey - 2, ex + 8, ey + 9), 20, 160, fill=ink, width=2.5)
+        pen.line([(cx + side * 7, cy + 0.2 * ry), (cx + side * 0.5 * rx, cy + 0.52 * ry)], fill=ink, width=2.5)
+
+
 def render_face(attributes: Mapping[str, int], style: FaceStyle) -> np.ndarray:
     """Draw one face as uint8 (218, 178, 3); an attribute is on when its value is > 0."""
     on = {a: attributes.get(a, -1) > 0 for a in DRAWN_ATTRIBUTES}
@@ -161,8 +225,7 @@ def render_face(attributes: Mapping[str, int], style: FaceStyle) -> np.ndarray:
     pen.ellipse((cx - 72, 192, cx + 72, 300), fill=style.shirt)
     pen.rect((cx - 0.35 * rx, cy + 0.5 * ry, cx + 0.35 * rx, 200), fill=shade)
     if not on["Male"]:
-        pen.ellipse((cx - rx - 9, top - 9, cx + rx + 9, cy + 0.6 * ry), fill=hair)
-        pen.rect((cx - rx - 9, cy - 0.2 * ry, cx + rx + 9, bottom + 5), fill=hair, radius=6)
+        _long_hair(pen, cx, cy, rx, ry, hair, wavy=on["Wavy_Hair"])
     for side in (-1, 1):
         pen.ellipse((cx + side * rx - 5, cy - 0.2 * ry, cx + side * rx + 5, cy + 0.12 * ry), fill=shade)
     pen.ellipse((cx - rx, top, cx + rx, bottom), fill=skin)
@@ -171,18 +234,9 @@ def render_face(attributes: Mapping[str, int], style: FaceStyle) -> np.ndarray:
             pen.ellipse((cx + side * rx - 3, cy + 0.12 * ry, cx + side * rx + 3, cy + 0.12 * ry + 6),
                         fill=(236, 196, 60), outline=(150, 110, 20), width=1)
 
-    # hair cap (short for Male) and fringe
-    cap_top = top - (5 if on["Male"] else 9)
-    cap_bottom = top + (0.22 if on["Male"] else 0.32) * ry
-    pen.chord((cx - rx - 2, cap_top, cx + rx + 2, 2 * cap_bottom - cap_top), 180, 360, fill=hair)
-    if on["Bangs"]:
-        edge = cy - 0.34 * ry
-        pts = [(cx - 0.92 * rx, top + 0.18 * ry), (cx + 0.92 * rx, top + 0.18 * ry)]
-        n = 7
-        for i in range(n + 1):
-            x = cx + 0.88 * rx - i * (1.76 * rx / n)
-            pts.append((x, edge + (5 if i % 2 == 0 else -1)))
-        pen.polygon(pts, fill=hair)
+    if not on["Young"]:
+        _age_lines(pen, cx, cy, rx, ry, _hairline(on, top, ry), _mix(skin, (70, 35, 20), 0.5))
+    _cap_and_fringe(pen, on, cx, cy, rx, ry, hair)
 
     # eyes and brows
     ey = cy - 0.12 * ry
