@@ -16,7 +16,8 @@ from diffae.eval.tables.diffae_table3 import class_labels, diffae_table3, labell
 from diffae.eval.tables.diffae_table8 import (attribute_classifier_stage, load_attribute_classifier,
                                               seeded_split)
 from diffae.report.claims import Tables, evaluate_claims, paper_tables
-from diffae.report.diffae_attributes import diffae_table3_report, diffae_table8_report
+from diffae.eval.tables.diffae_manipulation import FID_MODES, diffae_manipulation
+from diffae.report.diffae_attributes import diffae_manipulation_reports, diffae_table3_report, diffae_table8_report
 
 Z = 6
 
@@ -168,6 +169,30 @@ def test_table8_stage_writes_auroc_and_a_classifier_that_round_trips(faces):
     assert report.iloc[-1]["auroc_paper"] == 0.93 and "undefined" in report.iloc[-1]["note"]
     defined = df.dropna(subset=["auroc"])
     assert report.iloc[-1]["auroc"] == pytest.approx(defined["auroc"].mean())
+
+
+def test_manipulation_stage_tables_9_10_figures_and_reports(faces):
+    models = tiny_artifacts(faces, z_dim=Z)
+    rec = dict(recipe="full_batch", lr=1e-2, batch_size=8, samples_seen=100, full_batch_steps=20, ema_decay=0.0,
+               seed=0)
+    attribute_classifier_stage(models["diffae"], faces / "z.npz", faces / "celebahq", faces / "cls.npz",
+                               faces / "t8.csv", test_fraction=0.5, split_seed=0, recipe=rec, batch_size=8,
+                               device="cpu")
+    df = diffae_manipulation(models["diffae"], faces / "cls.npz", faces / "celebahq", faces / "ffhq", faces / "m.csv",
+                             faces / "figs", attributes=["Male", "Smiling"], identity_attributes=["Male"],
+                             n_images=4, n_steps_invert=2, n_steps=2, strengths=[-0.3, 0.3], n_examples=1,
+                             batch_size=4, seed=0, clip_x0=True, weights_dir=None, allow_random=True, device="cpu")
+    fid = df[df["metric"] == "fid"]
+    assert list(zip(fid["attribute"], fid["mode"])) == [(a, m) for a in ("Male", "Smiling") for m in FID_MODES]
+    assert (df["n_manipulated"] == 4).all() and np.isfinite(df["value"]).all()
+    ident = df[df["metric"] == "identity"]
+    assert list(ident["attribute"]) == ["Male"] and -1 <= ident["value"].iloc[0] <= 1
+    grid = load_grid(faces / "figs" / "fig5_manipulation.npz")
+    assert [t for t, _ in grid.columns] == ["input", "-0.3", "reconstruction", "+0.3"]
+    assert len(grid.row_labels) == 4 * 2 and grid.row_labels[0] == "Male"     # 4 attributes x (FFHQ + CelebA-HQ)
+    t9, t10 = diffae_manipulation_reports(faces / "m.csv", faces / "t9.csv", faces / "t10.csv", "embedded")
+    assert list(t9["mode"][:2]) == ["positive vs negative"] * 2 and t9["fid_paper"].iloc[0] == 95.82
+    assert t10.iloc[0]["cosine_paper"] == 0.6247 and "random-init" in t10.iloc[0]["feature_net"]
 
 
 def test_table3_stage_rows_figures_report_and_resume(faces):

@@ -41,10 +41,13 @@ def _roots(params: Params) -> list[str]:
 def _weights(params: Params) -> list[str]:
     if params.metrics.allow_random_weights and not params.is_paper:
         return []
-    from diffae.eval.weights import METRIC_WEIGHTS, MetricWeightsError, resolve_weight
+    from diffae.eval.weights import ARCFACE_FILE, METRIC_WEIGHTS, MetricWeightsError, resolve_weight
 
+    faces = params.data.ffhq.root is not None and params.data.celebahq.root is not None   # Table 10 runs
     missing = []
     for filename in METRIC_WEIGHTS:
+        if filename == ARCFACE_FILE and not faces:
+            continue
         try:
             resolve_weight(filename, params.metrics.weights_dir, allow_random=False)
         except MetricWeightsError:
@@ -52,8 +55,11 @@ def _weights(params: Params) -> list[str]:
     if not missing:
         return []
     where = params.metrics.weights_dir or "the torch hub cache"
-    return [f"metric weights {missing} not found in {where}: run `diffae fetch-weights --dir DIR` on a machine "
-            "with internet access and set metrics.weights_dir to DIR"]
+    out = [f"metric weights {missing} not found in {where}: run `diffae fetch-weights --dir DIR` on a machine "
+           "with internet access and set metrics.weights_dir to DIR"]
+    if ARCFACE_FILE in missing:
+        out[0] += f"; {ARCFACE_FILE} is not downloadable by a command: get it from {METRIC_WEIGHTS[ARCFACE_FILE].source_note}"
+    return out
 
 
 def _outputs(out_dirs: Sequence[str | Path]) -> list[str]:

@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 ALEXNET_FILE = "alexnet-owt-7be5be79.pth"
 VGG16_FILE = "vgg16-397923af.pth"
 FID_INCEPTION_FILE = "pt_inception-2015-12-05-6726825d.pth"
+ARCFACE_FILE = "model_ir_se50.pth"
 
 
 class MetricWeightsError(FileNotFoundError):
@@ -45,17 +46,21 @@ class MetricWeight:
 
     ``sha256_prefix`` is the torch-hub naming convention (first 8 hex digits of the
     file's SHA-256, the suffix of the file name). ``url_source`` is ``"module:attr.path"``
-    of the package constant holding the official download address.
+    of the package constant holding the official download address. A file no package
+    points to (ArcFace's) has neither, and ``source_note`` says where it is released.
     """
 
     filename: str
     network: str
     used_by: str
-    sha256_prefix: str
-    url_source: str
+    sha256_prefix: str | None
+    url_source: str | None
+    source_note: str = ""
 
-    def url(self) -> str:
-        """The official download address, read from the package that defines it."""
+    def url(self) -> str | None:
+        """The official download address, read from the package that defines it (None: no package has it)."""
+        if self.url_source is None:
+            return None
         module_name, attr_path = self.url_source.split(":")
         obj = importlib.import_module(module_name)
         for part in attr_path.split("."):
@@ -76,6 +81,10 @@ METRIC_WEIGHTS: dict[str, MetricWeight] = {
         FID_INCEPTION_FILE, "inception-v3-fid", "FID (pytorch-fid pool3, 2048-d)", "6726825d",
         "pytorch_fid.inception:FID_WEIGHTS_URL",
     ),
+    ARCFACE_FILE: MetricWeight(
+        ARCFACE_FILE, "arcface-ir-se50", "identity similarity (Diff-AE Table 10)", None, None,
+        "the pSp release (pixel2style2pixel README, pretrained models: 'IR-SE50 Model', ArcFace for the ID loss)",
+    ),
 }
 
 
@@ -95,7 +104,9 @@ def _missing_message(filename: str, searched: list[Path], has_weights_dir: bool)
     else:
         put = f"Put it in the torch hub cache ({target}), or set params.metrics.weights_dir to a folder holding it."
     lines = [f"metric weight file {filename!r}{what} not found. Searched:", where, put]
-    if info is not None:
+    if info is not None and info.url_source is None:
+        lines.append(f"It is not downloadable by a command: get it from {info.source_note}.")
+    elif info is not None:
         try:
             lines.append(
                 f"On a machine with internet access:\n  mkdir -p {target} && curl -L -o {target / filename} {info.url()}"
@@ -134,6 +145,8 @@ def sha256_matches(path: str | Path) -> bool:
     info = METRIC_WEIGHTS.get(path.name)
     if info is None:
         raise KeyError(f"{path.name!r} is not one of the metric weight files {sorted(METRIC_WEIGHTS)}")
+    if info.sha256_prefix is None:
+        raise ValueError(f"{path.name} has no published SHA-256 prefix to check against")
     h = hashlib.sha256()
     with open(path, "rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
@@ -168,7 +181,8 @@ def feature_net_label(network: str, path: Path | None, seed: int) -> str:
 
 
 def fetch_weights(target_dir: str | Path, progress: bool = True) -> list[Path]:
-    """Download the three metric weight files into `target_dir` (on a machine with internet access).
+    """Download the metric weight files that a package points to into `target_dir` (on a machine with internet
+    access); a file without a download address (ArcFace's) is skipped with a warning saying where it comes from.
 
     Files already present with a matching SHA-256 prefix are kept. Copy the folder to offline machines
     and point `metrics.weights_dir` at it.
@@ -178,6 +192,10 @@ def fetch_weights(target_dir: str | Path, progress: bool = True) -> list[Path]:
     done = []
     for info in METRIC_WEIGHTS.values():
         path = target / info.filename
+        if info.url_source is None:
+            log.warning("%s (%s) has no download address: put it in %s yourself, from %s", info.filename,
+                        info.used_by, target, info.source_note)
+            continue
         if not (path.is_file() and sha256_matches(path)):
             torch.hub.download_url_to_file(info.url(), str(path), progress=progress)
             if not sha256_matches(path):
