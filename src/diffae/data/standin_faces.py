@@ -18,15 +18,15 @@ manipulation figures (Diff-AE §5.3, DiffuseGAE attribute editing) have somethin
   Bangs                a fringe with a zigzag edge over the forehead
   Pale_Skin            a pale skin tone instead of one of four darker tones
   Wearing_Lipstick     red lips;  Rosy_Cheeks: pink cheeks;  Wearing_Earrings: gold earrings
-  Wavy_Hair            a scalloped hair outline (bulges along the sides, bumps on a short cap) and darker
-                       wavy strands; otherwise straight, smooth hair
-  Young                off (old) draws forehead wrinkles, bags under the eyes and nasolabial folds
+  Wavy_Hair            a sinusoidal hair outline (long hair and short cap), darker wavy strands in the hair
+                       and, for a short cap, curls at the temples (below a hat); otherwise smooth, straight hair
+  Young                off (old): forehead wrinkles, bags under the eyes and nasolabial folds in a dark skin shade
 Every other CelebA attribute is written as -1 (absent) for every image.
 
 Each binary attribute is drawn independently with the probability in `ATTRIBUTE_PROBABILITIES`;
-hair colour is one categorical draw (`HAIR_PROBABILITIES`). Nuisance factors (face position and
-size, background, skin/hair/eye/hat/shirt colours) vary per image. Image i depends only on
-(seed, i), and the whole tree is byte-identical for the same (n_images, seed).
+hair colour is one categorical draw (`HAIR_PROBABILITIES`), made before those in `DRAWN_AFTER_HAIR`.
+Nuisance factors (face position and size, background, skin/hair/eye/hat/shirt colours) vary per image.
+Image i depends only on (seed, i), and the whole tree is byte-identical for the same (n_images, seed).
 """
 from __future__ import annotations
 
@@ -54,6 +54,7 @@ ATTRIBUTE_PROBABILITIES: dict[str, float] = {
     "Bangs": 0.3, "Pale_Skin": 0.25, "Wearing_Lipstick": 0.35, "Rosy_Cheeks": 0.2, "Wearing_Earrings": 0.2,
     "Wavy_Hair": 0.35, "Young": 0.6,
 }
+DRAWN_AFTER_HAIR = ("Wavy_Hair", "Young")   # drawn last, so the earlier draws keep their per-image values
 DRAWN_ATTRIBUTES: tuple[str, ...] = tuple(
     a for a in CELEBA_ATTRIBUTES if a in ATTRIBUTE_PROBABILITIES or a in HAIR_PROBABILITIES or a == "No_Beard")
 
@@ -62,6 +63,7 @@ SKIN_TONES = ((234, 186, 148), (212, 158, 118), (176, 120, 84), (126, 84, 58))
 EYE_COLOURS = ((92, 56, 30), (52, 96, 160), (64, 120, 70), (40, 30, 26))
 HAT_COLOURS = ((180, 40, 40), (40, 70, 150), (40, 110, 60), (200, 160, 40), (90, 60, 120), (60, 60, 60))
 GLASSES_COLOURS = ((16, 16, 20), (70, 40, 24), (20, 30, 80))
+WAVE_AMPLITUDE, WAVE_LENGTH = 3.5, 15.0   # Wavy_Hair outline, in full-frame pixels
 
 
 @dataclass(frozen=True)
@@ -89,10 +91,15 @@ def _colour(rng: np.random.Generator, palette) -> tuple[int, int, int]:
 def sample_attributes(rng: np.random.Generator) -> dict[str, int]:
     """All 40 attributes as 1/-1: drawn ones from their probabilities, the rest -1."""
     attrs = {a: -1 for a in CELEBA_ATTRIBUTES}
-    for name, p in ATTRIBUTE_PROBABILITIES.items():
-        attrs[name] = 1 if rng.random() < p else -1
+
+    def draw(names) -> None:
+        for name in names:
+            attrs[name] = 1 if rng.random() < ATTRIBUTE_PROBABILITIES[name] else -1
+
+    draw(a for a in ATTRIBUTE_PROBABILITIES if a not in DRAWN_AFTER_HAIR)
     hair = list(HAIR_PROBABILITIES)
     attrs[hair[int(rng.choice(len(hair), p=list(HAIR_PROBABILITIES.values())))]] = 1
+    draw(DRAWN_AFTER_HAIR)
     attrs["No_Beard"] = -attrs["Male"]
     return attrs
 
@@ -138,28 +145,45 @@ class _Pen:
         self.d.rounded_rectangle(self._b(box), radius=radius * self.k, fill=fill, outline=outline,
                                  width=round(width * self.k))
 
-    def line(self, pts, fill, width=1):
-        self.d.line([(x * self.k, y * self.k) for x, y in pts], fill=fill, width=round(width * self.k))
+    def line(self, pts, fill, width=1, joint=None):
+        self.d.line([(x * self.k, y * self.k) for x, y in pts], fill=fill, width=round(width * self.k), joint=joint)
 
     def polygon(self, pts, fill):
         self.d.polygon([(x * self.k, y * self.k) for x, y in pts], fill=fill)
 
 
+def _arched_outline(cx: float, cy0: float, w: float, h: float, y_end: float,
+                    amplitude: float) -> list[tuple[float, float]]:
+    """Upper half of the ellipse (centre (cx, cy0), half-axes w, h), continued straight down to y_end on both
+    sides, pushed along its outward normal by a sine of the arc length (waves of WAVE_LENGTH)."""
+    t = np.linspace(np.pi, 2 * np.pi, 160)                  # left, over the top, right
+    ys = np.linspace(y_end, cy0, max(2, int(y_end - cy0)))  # up the left side
+    pts = np.concatenate([np.stack([np.full_like(ys, cx - w), ys], 1),
+                          np.stack([cx + w * np.cos(t), cy0 + h * np.sin(t)], 1),
+                          np.stack([np.full_like(ys, cx + w), ys[::-1]], 1)])
+    normal = np.concatenate([np.tile([-1.0, 0.0], (len(ys), 1)),
+                             np.stack([np.cos(t) / w, np.sin(t) / h], 1),
+                             np.tile([1.0, 0.0], (len(ys), 1))])
+    normal /= np.linalg.norm(normal, axis=1, keepdims=True)
+    s = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(pts, axis=0), axis=1))])
+    return [tuple(p) for p in pts + amplitude * np.sin(2 * np.pi * s / WAVE_LENGTH)[:, None] * normal]
+
+
+def _wavy_strand(pen: _Pen, pts: np.ndarray, colour) -> None:
+    pen.line([tuple(p) for p in pts], fill=colour, width=2.5, joint="curve")
+
+
 def _long_hair(pen: _Pen, cx: float, cy: float, rx: float, ry: float, hair, wavy: bool) -> None:
-    """Long hair behind the head; wavy: bulges along both sides and darker wavy strands inside them."""
-    pen.ellipse((cx - rx - 9, cy - ry - 9, cx + rx + 9, cy + 0.6 * ry), fill=hair)
-    pen.rect((cx - rx - 9, cy - 0.2 * ry, cx + rx + 9, cy + ry + 5), fill=hair, radius=6)
+    """Long hair behind the head and beside the face; wavy: a sinusoidal outline and darker wavy strands."""
     if not wavy:
+        pen.ellipse((cx - rx - 9, cy - ry - 9, cx + rx + 9, cy + 0.6 * ry), fill=hair)
+        pen.rect((cx - rx - 9, cy - 0.2 * ry, cx + rx + 9, cy + ry + 5), fill=hair, radius=6)
         return
-    wave = _mix(hair, (0, 0, 0), 0.45)
+    pen.polygon(_arched_outline(cx, cy - 0.2 * ry - 4.5, rx + 9, 0.8 * ry + 4.5, cy + ry + 5, WAVE_AMPLITUDE), hair)
+    ys = np.linspace(cy - 0.3 * ry, cy + ry + 2, 40)
     for side in (-1, 1):
-        for i, y in enumerate(np.linspace(cy - 0.25 * ry, cy + ry - 2, 6)):
-            x = cx + side * (rx + 7 + (4 if i % 2 == 0 else 1))
-            pen.ellipse((x - 7, y - 7, x + 7, y + 7), fill=hair)
-        for dx in (3, 8):
-            xs = cx + side * (rx + dx)
-            pen.line([(xs + 3 * np.sin(y / 4), y) for y in np.linspace(cy - 0.3 * ry, cy + ry, 28)], fill=wave,
-                     width=2.5)
+        xs = cx + side * (rx + 5) + 2.5 * np.sin(2 * np.pi * ys / WAVE_LENGTH)
+        _wavy_strand(pen, np.stack([xs, ys], 1), _mix(hair, (0, 0, 0), 0.45))
 
 
 def _hairline(on: Mapping[str, bool], top: float, ry: float) -> float:
@@ -168,20 +192,26 @@ def _hairline(on: Mapping[str, bool], top: float, ry: float) -> float:
 
 
 def _cap_and_fringe(pen: _Pen, on: Mapping[str, bool], cx: float, cy: float, rx: float, ry: float, hair) -> None:
-    """The hair cap (short for Male; bumps and wavy strands for Wavy_Hair) and the Bangs fringe."""
+    """The hair cap (short for Male; a wavy outline, strands and curls at the temples for Wavy_Hair) and the
+    Bangs fringe."""
     top = cy - ry
     cap_top = top - (5 if on["Male"] else 9)
     cap_bottom = _hairline(on, top, ry)
-    pen.chord((cx - rx - 2, cap_top, cx + rx + 2, 2 * cap_bottom - cap_top), 180, 360, fill=hair)
-    if on["Wavy_Hair"]:
-        for i in range(7):
-            a = np.pi * (1 + (i + 0.5) / 7)
-            bx, by = cx + rx * np.cos(a), cap_bottom + (cap_bottom - cap_top - 2) * np.sin(a)
-            pen.ellipse((bx - 5, by - 5, bx + 5, by + 5), fill=hair)
-        for dy in (0.35, 0.65):
-            y = cap_top + dy * (cap_bottom - cap_top)
-            pen.line([(cx + x, y + 2.5 * np.sin(x / 5)) for x in np.linspace(-0.8 * rx, 0.8 * rx, 24)],
-                     fill=_mix(hair, (0, 0, 0), 0.45), width=2.5)
+    if not on["Wavy_Hair"]:
+        pen.chord((cx - rx - 2, cap_top, cx + rx + 2, 2 * cap_bottom - cap_top), 180, 360, fill=hair)
+    else:
+        amplitude = WAVE_AMPLITUDE if on["Male"] else 0.0   # long hair already waves around a long-haired cap
+        pen.polygon(_arched_outline(cx, cap_bottom, rx + 2, cap_bottom - cap_top, cap_bottom, amplitude), hair)
+        strand = _mix(hair, (0, 0, 0), 0.45)
+        xs = np.linspace(-0.75 * rx, 0.75 * rx, 40)
+        for f in (0.3, 0.65):
+            ys = cap_top + f * (cap_bottom - cap_top) + 2 * np.sin(2 * np.pi * xs / WAVE_LENGTH)
+            _wavy_strand(pen, np.stack([cx + xs, ys], 1), strand)
+        if on["Male"]:   # curls at the temples, below a hat's brim
+            for side in (-1, 1):
+                for y, r in ((top + 0.32 * ry, 5.0), (top + 0.45 * ry, 4.0)):
+                    x = cx + side * 0.9 * rx
+                    pen.ellipse((x - r, y - r, x + r, y + r), fill=hair)
     if on["Bangs"]:
         edge = cy - 0.34 * ry
         pts = [(cx - 0.92 * rx, top + 0.18 * ry), (cx + 0.92 * rx, top + 0.18 * ry)]
@@ -193,16 +223,21 @@ def _cap_and_fringe(pen: _Pen, on: Mapping[str, bool], cx: float, cy: float, rx:
 
 
 def _age_lines(pen: _Pen, cx: float, cy: float, rx: float, ry: float, hairline: float, ink) -> None:
-    """Young off: forehead wrinkles, bags under the eyes, nasolabial folds (the cap, bangs and hats drawn later
-    cover what they overlap)."""
-    brows = cy - 0.12 * ry - 0.2 * ry
-    for y in np.linspace(hairline + 3, brows - 3, 3):
-        pen.arc((cx - 0.55 * rx, y - 3, cx + 0.55 * rx, y + 5), 200, 340, fill=ink, width=2.5)
+    """Young off: forehead wrinkles, bags under the eyes, nasolabial folds (what the cap, bangs or a hat drawn
+    later overlaps is covered)."""
+    brows = cy - 0.31 * ry
+    n = 3 if brows - hairline > 18 else 2
+    for y in np.linspace(hairline + 4, brows - 5, n):
+        pen.arc((cx - 0.55 * rx, y - 2, cx + 0.55 * rx, y + 8), 200, 340, fill=ink, width=3)
     ey = cy - 0.12 * ry
     for side in (-1, 1):
         ex = cx + side * 0.4 * rx
-        pen.arc((ex - 8, ey - 2, ex + 8, ey + 9), 20, 160, fill=ink, width=2.5)
-        pen.line([(cx + side * 7, cy + 0.2 * ry), (cx + side * 0.5 * rx, cy + 0.52 * ry)], fill=ink, width=2.5)
+        pen.arc((ex - 9, ey, ex + 9, ey + 12), 25, 155, fill=ink, width=3)
+        a, b, c = np.array([[cx + side * 6, cy + 0.2 * ry], [cx + side * 0.46 * rx, cy + 0.28 * ry],
+                            [cx + side * 0.5 * rx, cy + 0.58 * ry]])
+        u = np.linspace(0, 1, 12)[:, None]
+        fold = (1 - u) ** 2 * a + 2 * u * (1 - u) * b + u ** 2 * c
+        pen.line([tuple(p) for p in fold], fill=ink, width=3, joint="curve")
 
 
 def render_face(attributes: Mapping[str, int], style: FaceStyle) -> np.ndarray:
@@ -235,7 +270,7 @@ def render_face(attributes: Mapping[str, int], style: FaceStyle) -> np.ndarray:
                         fill=(236, 196, 60), outline=(150, 110, 20), width=1)
 
     if not on["Young"]:
-        _age_lines(pen, cx, cy, rx, ry, _hairline(on, top, ry), _mix(skin, (70, 35, 20), 0.5))
+        _age_lines(pen, cx, cy, rx, ry, _hairline(on, top, ry), _mix(skin, (20, 10, 5), 0.5))
     _cap_and_fringe(pen, on, cx, cy, rx, ry, hair)
 
     # eyes and brows
