@@ -137,3 +137,102 @@ def test_init_from_imports_the_release_ema_weights(tmp_path, monkeypatch):
     torch.save({"state_dict": state}, tmp_path / "bad.ckpt")
     with pytest.raises(ValueError, match="does not fit"):
         official_import.import_official_diffae(tmp_path / "bad.ckpt", tmp_path / "o3", image_size=16, diff_cfg=diff)
+
+
+def _small_release(monkeypatch):
+    """The release importers pointed at a 16 px architecture (same flags) and a 12-wide, 3-layer latent net."""
+    from diffae.train import official_import
+
+    dec = dict(in_channels=3, base_channels=8, channel_mult=(1, 2), num_res_blocks=1, attn_resolutions=(8,),
+               image_size=16, dropout=0.1, num_heads=1, num_head_channels=-1, cond_dim=None, embed_channels=16,
+               time_embed_channels=8, cond_act=True, resblock_updown=True, scale_bias=1.0, z_shift=False)
+    latent = dict(z_dim=12, hidden=16, num_layers=3, time_embed_channels=8, use_norm=True, condition_bias=1.0,
+                  dropout=0.0, skip=True)
+    configs = {"ffhq128_ddpm_130M": {"decoder": dec}, "ffhq128_autoenc_latent": {"latent": latent}}
+    monkeypatch.setattr(official_import, "official_config", lambda name: configs[name])
+    return official_import, dec, latent
+
+
+def test_init_from_imports_the_release_ddim(tmp_path, monkeypatch):
+    """A release DDIM (BeatGANsUNetModel: time_embed.* stored directly) becomes a DDIM final.pt with its EMA
+    weights; an autoencoder checkpoint given as the DDIM is refused, naming the unexpected keys."""
+    from diffae.artifacts import load_trained
+    from diffae.config import DiffusionConfig
+
+    official_import, dec, _ = _small_release(monkeypatch)
+    torch.manual_seed(1)
+    ref = UNet(**dec)
+    state = {f"ema_model.{k}": v for k, v in ref.state_dict().items()}
+    state.update({f"model.{k}": torch.zeros_like(v) for k, v in ref.state_dict().items()})
+    torch.save({"state_dict": state}, tmp_path / "ddpm.ckpt")
+    diff = DiffusionConfig(T=1000, beta_schedule="linear", T_eval=10, T_recon=(10,), clip_x0=True)
+    m = load_trained(official_import.import_official_ddim(tmp_path / "ddpm.ckpt", tmp_path / "ddim", image_size=16,
+                                                          diff_cfg=diff))
+    assert m.meta["kind"] == "ddim" and m.meta["diffusion"] == {"T": 1000, "beta_schedule": "linear"}
+    for k, v in ref.state_dict().items():
+        torch.testing.assert_close(m["unet"].state_dict()[k], v)
+    state["ema_model.encoder.out.0.weight"] = torch.zeros(1)
+    torch.save({"state_dict": state}, tmp_path / "autoenc.ckpt")
+    with pytest.raises(ValueError, match=r"does not fit .*unexpected \['encoder.out.0.weight'\]"):
+        official_import.import_official_ddim(tmp_path / "autoenc.ckpt", tmp_path / "x", image_size=16, diff_cfg=diff)
+    cosine = DiffusionConfig(T=1000, beta_schedule="cosine", T_eval=10, T_recon=(10,), clip_x0=True)
+    with pytest.raises(ValueError, match="diffusion.T/beta_schedule"):
+        official_import.import_official_ddim(tmp_path / "ddpm.ckpt", tmp_path / "y", image_size=16, diff_cfg=cosine)
+
+
+def test_init_from_imports_the_release_latent_ddim_with_its_statistics(tmp_path, monkeypatch):
+    """A release latent DDIM (ema_model.latent_net.*, with the duplicate linear_emb alias, and the Lightning
+    module's conds_mean/conds_std buffers of shape (1, d)) becomes a latent_ddim final.pt whose net predicts
+    what the original does and whose normalisation is the release's; without the statistics it is refused."""
+    from diffae.artifacts import load_trained
+    from diffae.nets.latent_mlp import LatentMLP
+
+    official_import, _, latent = _small_release(monkeypatch)
+    torch.manual_seed(2)
+    ref = LatentMLP(**latent).eval()
+    state = {f"ema_model.latent_net.{k}": v for k, v in ref.state_dict().items()}
+    for k in list(state):  # the release stores each layer's condition projection twice
+        if ".cond_layers.1." in k:
+            state[k.replace(".cond_layers.1.", ".linear_emb.")] = state[k]
+    state["ema_model.encoder.out.0.weight"] = torch.zeros(1)  # the autoencoder is in the same file; not taken here
+    mean, std = torch.randn(1, 12), torch.rand(1, 12) + 0.5
+    torch.save({"state_dict": {**state, "conds_mean": mean, "conds_std": std}}, tmp_path / "latent.ckpt")
+    m = load_trained(official_import.import_official_latent_ddim(tmp_path / "latent.ckpt", tmp_path / "lat"))
+    assert m.meta["kind"] == "latent_ddim" and m.meta["diffusion"] == {"T": 1000, "beta_schedule": "const0.008"}
+    torch.testing.assert_close(torch.tensor(m.meta["latent_mean"]), mean[0])
+    torch.testing.assert_close(torch.tensor(m.meta["latent_std"]), std[0])
+    z, t = torch.randn(5, 12), torch.tensor([0, 10, 200, 500, 999])
+    torch.testing.assert_close(m["latent"](z, t), ref(z, t))
+    torch.save({"state_dict": state}, tmp_path / "no_stats.ckpt")
+    with pytest.raises(ValueError, match=r"no \['conds_mean', 'conds_std'\]"):
+        official_import.import_official_latent_ddim(tmp_path / "no_stats.ckpt", tmp_path / "lat2")
+
+
+def test_init_from_config_and_release_coverage(monkeypatch):
+    """diffae_zoo.init_from entries: per kind, a latent DDIM only with its autoencoder, datasets the release covers;
+    a zoo dataset without an entry trains (run_zoo falls through to run)."""
+    from pydantic import ValidationError
+
+    from diffae.config import OfficialModels
+    from diffae.nets.latent_mlp import LatentMLP
+    from diffae.train.official_import import RELEASES, release_name
+    from diffae.train.recipes import latent_ddim
+
+    assert OfficialModels(diffae="a.ckpt").ddim is None
+    with pytest.raises(ValidationError, match="set diffae too"):
+        OfficialModels(latent_ddim="l.ckpt")
+    assert release_name("lsun_horse", "latent_ddim") == "horse128_autoenc_latent"
+    with pytest.raises(ValueError, match="diffae_zoo.init_from.celeba: the official release has no celeba"):
+        release_name("celeba", "diffae")
+    for names in RELEASES.values():  # every release name has an architecture of its kind
+        assert set(official_config(names["diffae"])) == {"decoder", "encoder"}
+        assert official_config(names["ddim"])["decoder"]["cond_dim"] is None
+        cfg = official_config(names["latent_ddim"])["latent"]
+        with torch.device("meta"):
+            assert len(LatentMLP(**cfg).layers) == cfg["num_layers"]
+    assert official_config("horse128_autoenc_latent")["latent"]["num_layers"] == 20  # templates_latent.py
+    assert official_config("ffhq128_autoenc_latent")["latent"]["num_layers"] == 10
+    seen = {}
+    monkeypatch.setattr(latent_ddim, "run", lambda **kw: seen.setdefault("trained", kw["out_dir"]))
+    latent_ddim.run_zoo(dataset="celeba", init_from={"ffhq": OfficialModels(diffae="a")}, out_dir="o")
+    assert seen == {"trained": "o"}

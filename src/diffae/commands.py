@@ -184,11 +184,14 @@ TABLE: tuple[Command, ...] = (
                 "unet_cfg": param("model.unet"), "enc_cfg": param("model.encoder"), "diff_cfg": param("diffusion"),
                 "train_cfg": derived("zoo_diffae_zoo")}),
     training(
-        name="train-ddim-zoo", help="train the DDIM baseline on the whole of one diffae_zoo dataset",
-        target="diffae.train.recipes.ddim:run",
-        reads=("model.unet", "diffusion.T", "diffusion.beta_schedule", "train.ddim_zoo", "diffae_zoo.steps_fraction"),
+        name="train-ddim-zoo", help="train the DDIM baseline on the whole of one diffae_zoo dataset, or import the "
+                                    "official checkpoint diffae_zoo.init_from names for it",
+        target="diffae.train.recipes.ddim:run_zoo",
+        reads=("model.unet", "diffusion.T", "diffusion.beta_schedule", "train.ddim_zoo", "diffae_zoo.steps_fraction",
+               "diffae_zoo.init_from"),
         options=(ZOO_DATASET,), inputs=("prepared",), outputs=(TRAIN_OUT,),
-        kwargs={"prepared": flag("prepared"), "split_csv": const(None), "out_dir": flag("out"),
+        kwargs={"dataset": flag("dataset"), "init_from": param("diffae_zoo.init_from"),
+                "prepared": flag("prepared"), "split_csv": const(None), "out_dir": flag("out"),
                 "unet_cfg": param("model.unet"), "diff_cfg": param("diffusion"),
                 "train_cfg": derived("zoo_ddim_zoo")}),
     Command(
@@ -228,6 +231,15 @@ TABLE: tuple[Command, ...] = (
         reads=("model.latent", "diffusion.T", "train.latent_ddim"),
         inputs=("latents",), outputs=("out",),
         kwargs={"latents_npz": flag("latents"), "out_dir": flag("out"), "latent_cfg": param("model.latent"),
+                "diff_cfg": param("diffusion"), "train_cfg": param("train.latent_ddim")}),
+    training(
+        name="train-latent-zoo", help="train the latent DDIM on one diffae_zoo dataset's z-normalised z_sem, or "
+                                      "import the official checkpoint diffae_zoo.init_from names for it",
+        target="diffae.train.recipes.latent_ddim:run_zoo",
+        reads=("model.latent", "diffusion.T", "train.latent_ddim", "diffae_zoo.init_from"),
+        options=(ZOO_DATASET,), inputs=("latents",), outputs=("out",),
+        kwargs={"dataset": flag("dataset"), "init_from": param("diffae_zoo.init_from"),
+                "latents_npz": flag("latents"), "out_dir": flag("out"), "latent_cfg": param("model.latent"),
                 "diff_cfg": param("diffusion"), "train_cfg": param("train.latent_ddim")}),
     Command(
         name="eval-diffae-table2",

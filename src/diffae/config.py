@@ -539,6 +539,24 @@ ZOO_DATASETS = ("ffhq", "celeba", "lsun_horse", "lsun_bedroom")
 
 
 @dataclass(frozen=True, config=_SECTION)
+class OfficialModels:
+    """A zoo dataset's models from the official Diff-AE release (each its Lightning last.ckpt; null = train it)."""
+
+    diffae: Optional[str] = Field(None, description="the autoencoder: <data>128_autoenc(_130M)/last.ckpt, or the "
+                                                    "<data>128_autoenc_latent one, which holds the same autoencoder")
+    ddim: Optional[str] = Field(None, description="the DDIM baseline: <data>128_ddpm(_130M)/last.ckpt")
+    latent_ddim: Optional[str] = Field(None, description="the latent DDIM: <data>128_autoenc_latent/last.ckpt (its "
+                                                         "latent net and z_sem statistics; needs diffae imported too)")
+
+    @model_validator(mode="after")
+    def _latent_needs_its_autoencoder(self) -> "OfficialModels":
+        if self.latent_ddim and not self.diffae:
+            raise ValueError("diffae_zoo.init_from: latent_ddim samples the release autoencoder's z_sem; set diffae "
+                             "too (the same <data>128_autoenc_latent/last.ckpt holds it)")
+        return self
+
+
+@dataclass(frozen=True, config=_SECTION)
 class DiffAEZoo:
     """Diff-AE's models per dataset (spec 0.2): Diff-AE, the DDIM baseline and a latent DDIM on each, with
     train.diffae_zoo, train.ddim_zoo, train.latent_ddim and the resolution data.<dataset>.image_size."""
@@ -549,9 +567,9 @@ class DiffAEZoo:
     steps_fraction: dict[Literal[ZOO_DATASETS], Float] = Field(
         description="fraction of train.diffae_zoo.steps and train.ddim_zoo.steps a dataset's Diff-AE and DDIM "
                     "train (absent = 1; paper presets train one dataset each, with its own steps)")
-    init_from: dict[Literal[ZOO_DATASETS], str] = Field(
-        description="official Diff-AE checkpoint (the release's last.ckpt) used in place of training a dataset's "
-                    "Diff-AE; only the FFHQ-128 autoencoder (ffhq128_autoenc_130M) is mapped")
+    init_from: dict[Literal[ZOO_DATASETS], OfficialModels] = Field(
+        description="official release checkpoints used in place of training a dataset's models (the release covers "
+                    "ffhq, lsun_horse and lsun_bedroom at 128 px; README, on diffae_zoo.init_from)")
 
     @model_validator(mode="after")
     def _fractions_in_range(self) -> "DiffAEZoo":

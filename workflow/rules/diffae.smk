@@ -250,10 +250,10 @@ rule train_latent_zoo:
         **TRAIN_JOB,
     params:
         cfg=PARAMS,
-        tracked=tracked("train-latent-ddim"),
+        tracked=tracked("train-latent-zoo"),
     shell:
-        f"{TRAIN_LAUNCH} train-latent-ddim --params {{params.cfg}} --latents {{input}} --out "
-        f"{MODELS}/{{wildcards.ds}}/latent_ddim 2>&1 | tee {{log}}"
+        f"{TRAIN_LAUNCH} train-latent-zoo --params {{params.cfg}} --dataset {{wildcards.ds}} --latents {{input}} "
+        f"--out {MODELS}/{{wildcards.ds}}/latent_ddim 2>&1 | tee {{log}}"
 
 
 rule eval_diffae_uncond:

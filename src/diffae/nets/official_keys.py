@@ -82,10 +82,24 @@ OFFICIAL_CONFIGS: dict[str, dict[str, dict[str, Any]]] = {
         ),
     },
 }
+# The release's other 128 px models share these architectures (templates.py: horse128_autoenc and bedroom128_autoenc
+# are ffhq128_autoenc_base; the *_ddpm models are ffhq128_ddpm, the autoencoder's decoder without z).
+for _name in ("horse128_autoenc", "bedroom128_autoenc"):
+    OFFICIAL_CONFIGS[_name] = OFFICIAL_CONFIGS["ffhq128_autoenc_130M"]
+for _name in ("ffhq128_ddpm_130M", "horse128_ddpm", "bedroom128_ddpm"):
+    OFFICIAL_CONFIGS[_name] = {"decoder": {**OFFICIAL_CONFIGS["ffhq128_autoenc_130M"]["decoder"], "cond_dim": None}}
+# Latent DDIMs (templates_latent.py: MLP skip net, 2048 hidden, norm, condition bias 1, 64-channel psi(t);
+# 10 layers for FFHQ, 20 for Horse and Bedroom). Their checkpoints also hold the autoencoder they were trained on.
+for _name, _layers in (("ffhq128_autoenc_latent", 10), ("horse128_autoenc_latent", 20),
+                       ("bedroom128_autoenc_latent", 20)):
+    OFFICIAL_CONFIGS[_name] = {"latent": dict(z_dim=512, hidden=2048, num_layers=_layers, time_embed_channels=64,
+                                              use_norm=True, condition_bias=1.0, dropout=0.0, skip=True)}
 
 
 def official_config(name: str = "ffhq128_autoenc_130M") -> dict[str, dict[str, Any]]:
-    """Our constructor kwargs for an official config: ``{"decoder": UNet kwargs, "encoder": HalfUNetEncoder kwargs}``."""
+    """Our constructor kwargs for an official config: ``{"decoder": UNet kwargs, "encoder": HalfUNetEncoder kwargs}``
+    for an autoencoder, ``{"decoder": ...}`` for a DDIM (``*_ddpm``), ``{"latent": LatentMLP kwargs}`` for a latent
+    DDIM (``*_autoenc_latent``)."""
     if name not in OFFICIAL_CONFIGS:
         raise ValueError(f"official_config: unknown config {name!r}; known: {sorted(OFFICIAL_CONFIGS)}")
     return copy.deepcopy(OFFICIAL_CONFIGS[name])

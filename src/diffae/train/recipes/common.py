@@ -6,6 +6,7 @@ import torch
 from torch import Tensor
 
 from diffae.config import DiffusionConfig
+from diffae.data.prepared import load_prepared
 from diffae.diffusion import GaussianDiffusion
 from diffae.nets.partition import Partition
 
@@ -34,3 +35,8 @@ def image_diffusion(diff_cfg: DiffusionConfig) -> tuple[GaussianDiffusion, dict]
     """The pixel-space diffusion process of params `diffusion` (Diff-AE §3) and its artifact meta."""
     meta = {"T": diff_cfg.T, "beta_schedule": diff_cfg.beta_schedule}
     return GaussianDiffusion.from_schedule(diff_cfg.beta_schedule, diff_cfg.T), meta
+
+
+def prepared_image_size(prepared: str) -> int:
+    """Side length of a prepared dataset's images (read from its header, not its pixels)."""
+    return int(load_prepared(prepared).images.shape[1])

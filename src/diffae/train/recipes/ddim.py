@@ -12,8 +12,9 @@ from diffae.config import DiffusionConfig, TrainConfig, UNetConfig
 from diffae.data.splits import split_images
 from diffae.diffusion import GaussianDiffusion
 from diffae.nets import registry
+from diffae.train.official_import import import_official_ddim, release_name
 from diffae.train.recipes._loop import run_loop, section_kwargs
-from diffae.train.recipes.common import image_diffusion, images_from_batch
+from diffae.train.recipes.common import image_diffusion, images_from_batch, prepared_image_size
 
 
 class DDIMRecipe:
@@ -46,3 +47,14 @@ def run(*, prepared: str, split_csv: str | None, out_dir: str, unet_cfg: UNetCon
     return run_loop(DDIMRecipe(unet, diffusion), TensorDataset(images), train_cfg, out_dir, seed=seed,
                     device=device, meta=meta,
                     on_mismatch=on_mismatch)
+
+
+def run_zoo(*, dataset: str, init_from: dict, prepared: str, out_dir: str, diff_cfg: DiffusionConfig,
+            **kwargs) -> Path:
+    """`train-ddim-zoo`: train the DDIM baseline on a zoo dataset, or write its artifact from the official checkpoint
+    that ``diffae_zoo.init_from.<dataset>.ddim`` names (no training)."""
+    ckpt = getattr(init_from.get(dataset), "ddim", None)
+    if ckpt:
+        return import_official_ddim(ckpt, out_dir, image_size=prepared_image_size(prepared), diff_cfg=diff_cfg,
+                                    name=release_name(dataset, "ddim"))
+    return run(prepared=prepared, out_dir=out_dir, diff_cfg=diff_cfg, **kwargs)

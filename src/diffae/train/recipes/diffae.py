@@ -12,8 +12,9 @@ from diffae.config import DiffusionConfig, EncoderConfig, TrainConfig, UNetConfi
 from diffae.data.splits import split_images
 from diffae.diffusion import GaussianDiffusion
 from diffae.nets import registry
+from diffae.train.official_import import import_official_diffae, release_name
 from diffae.train.recipes._loop import run_loop, section_kwargs
-from diffae.train.recipes.common import image_diffusion, images_from_batch
+from diffae.train.recipes.common import image_diffusion, images_from_batch, prepared_image_size
 
 
 class DiffAERecipe:
@@ -70,11 +71,9 @@ def run_zdim(*, z_dim: str | int, steps_fraction: float, enc_cfg: EncoderConfig,
 def run_zoo(*, dataset: str, init_from: dict, prepared: str, out_dir: str, diff_cfg: DiffusionConfig,
             **kwargs) -> Path:
     """`train-diffae-zoo`: train Diff-AE on a zoo dataset, or write its artifact from the official checkpoint that
-    ``diffae_zoo.init_from`` names for the dataset (no training)."""
-    if init_from.get(dataset):
-        from diffae.data.prepared import load_prepared
-        from diffae.train.official_import import import_official_diffae
-
-        size = int(load_prepared(prepared).images.shape[1])
-        return import_official_diffae(init_from[dataset], out_dir, image_size=size, diff_cfg=diff_cfg)
+    ``diffae_zoo.init_from.<dataset>.diffae`` names (no training)."""
+    ckpt = getattr(init_from.get(dataset), "diffae", None)
+    if ckpt:
+        return import_official_diffae(ckpt, out_dir, image_size=prepared_image_size(prepared), diff_cfg=diff_cfg,
+                                      name=release_name(dataset, "diffae"))
     return run(prepared=prepared, out_dir=out_dir, diff_cfg=diff_cfg, **kwargs)

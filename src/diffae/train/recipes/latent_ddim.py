@@ -12,6 +12,7 @@ from diffae.config import DiffusionConfig, LatentConfig, TrainConfig
 from diffae.data.latents import load_latents
 from diffae.diffusion import GaussianDiffusion
 from diffae.nets import registry
+from diffae.train.official_import import import_official_latent_ddim, release_name
 from diffae.train.recipes._loop import run_loop
 
 
@@ -47,3 +48,12 @@ def run(*, latents_npz: str, out_dir: str, latent_cfg: LatentConfig, diff_cfg: D
     return run_loop(LatentDDIMRecipe(net, diffusion), TensorDataset(z), train_cfg, out_dir, seed=seed,
                     device=device, meta=meta,
                     on_mismatch=on_mismatch)
+
+
+def run_zoo(*, dataset: str, init_from: dict, out_dir: str, **kwargs) -> Path:
+    """`train-latent-zoo`: train the latent DDIM on a zoo dataset's z_sem, or write its artifact from the official
+    checkpoint that ``diffae_zoo.init_from.<dataset>.latent_ddim`` names (its own z_sem statistics; no training)."""
+    ckpt = getattr(init_from.get(dataset), "latent_ddim", None)
+    if ckpt:
+        return import_official_latent_ddim(ckpt, out_dir, name=release_name(dataset, "latent_ddim"))
+    return run(out_dir=out_dir, **kwargs)
