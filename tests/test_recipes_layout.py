@@ -12,7 +12,7 @@ from diffae.data.prepared import save_prepared
 from diffae.data.splits import held_out_images, split_images, write_split
 from diffae.nets.partition import Partition
 
-STAGES = ("diffae", "ddim", "latent_ddim", "gae", "finetune", "gzsnet", "aeds")
+STAGES = ("diffae", "ddim", "latent_ddim", "gae", "finetune", "gzsnet", "aeds", "diffsiam")
 
 
 @pytest.mark.parametrize("stage", STAGES)

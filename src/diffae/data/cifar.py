@@ -59,6 +59,14 @@ def _folder(root: Path, which: str) -> Path:
     raise DatasetError(f"{which} root {root} lacks {name}/ (the extracted python-version archive)")
 
 
+def cifar_class_names(root: Union[str, Path], which: str = "cifar10") -> list[str]:
+    """All (fine) class names of a CIFAR release, from its meta file, in label order."""
+    if which not in _LAYOUT:
+        raise ValueError(f"which must be one of {sorted(_LAYOUT)}, got {which!r}")
+    meta_path = _folder(Path(root), which) / _LAYOUT[which][2]
+    return _names(_field(_unpickle(meta_path), "label_names" if which == "cifar10" else "fine_label_names", meta_path))
+
+
 def load_cifar(root: Union[str, Path], which: str = "cifar10",
                split: str = "train") -> tuple[np.ndarray, pd.DataFrame]:
     """Read a CIFAR split as uint8 NHWC (N, 32, 32, 3) and labels (`file`, `label`, `label_name`;

@@ -14,6 +14,9 @@ from diffae.nets.gae import GAE
 from diffae.nets.gzsnet import AttributeHeads, GroupAutoencoder
 from diffae.nets.latent_mlp import LatentMLP
 from diffae.nets.partition import Partition
+from diffae.nets.pdae_shift import PDAEShift
+from diffae.nets.resnet10 import ResNet10
+from diffae.nets.siamese import SimSiamHead
 from diffae.nets.unet import UNet
 
 
@@ -28,6 +31,7 @@ def _heads(names: list[str], sizes: list[int], num_classes: list[int]) -> nn.Mod
 CONSTRUCTORS: dict[str, Callable[..., nn.Module]] = {
     "UNet": UNet, "encoder": _encoder, "LatentMLP": LatentMLP, "GAE": GAE,
     "GroupAutoencoder": GroupAutoencoder, "AttributeHeads": _heads,
+    "ResNet10": ResNet10, "PDAEShift": PDAEShift, "SimSiamHead": SimSiamHead,
 }
 
 
