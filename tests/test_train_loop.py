@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import logging
+import math
 import importlib.util
 import os
 import signal
@@ -259,8 +260,8 @@ def test_metrics_rows_columns_and_warmup(tmp_path):
 
 
 def test_bad_config_and_recipe_are_reported(tmp_path):
-    with pytest.raises(ValueError, match="optimizer='sgd'"):
-        _cfg(optimizer="sgd")
+    with pytest.raises(ValueError, match="optimizer='lamb'"):
+        _cfg(optimizer="lamb")
     with pytest.raises(ValueError, match="unknown keys"):
         parse(TrainConfig, {"steps": 1, "batch_size": 1, "lr": 1.0, "lr_decay": 2})
     with pytest.raises(ValueError, match="fewer than batch_size"):
@@ -341,3 +342,14 @@ def test_worker_processes_give_the_same_batches(tmp_path):
                progress=False)
     _assert_state_equal(load_final(tmp_path / "w0" / "final.pt")["modules"],
                         load_final(tmp_path / "w1" / "final.pt")["modules"])
+
+
+def test_sgd_with_cosine_schedule(tmp_path):
+    """DiffSiam's CIFAR optimiser (decision A7): SGD with momentum, lr decaying as a cosine to 0 at the last step."""
+    _train(tiny.TinyRecipe(), tiny.make_dataset(), _cfg(steps=8, log_every=1, optimizer="sgd", momentum=0.5,
+                                                        lr_schedule="cosine", warmup_steps=2), tmp_path, seed=0)
+    lrs = [float(r["lr"]) for r in csv.DictReader(open(tmp_path / "metrics.csv"))]
+    expected = [1e-2 * 1 / 2, 1e-2] + [1e-2 * 0.5 * (1 + math.cos(math.pi * s / 8)) for s in range(2, 8)]
+    assert lrs == pytest.approx(expected)
+    ck = torch.load(tmp_path / "checkpoints" / "last.pt", weights_only=False)
+    assert ck["optimizer"]["param_groups"][0]["momentum"] == 0.5

@@ -267,7 +267,8 @@ class TrainConfig:
     steps: Int = Field(ge=1, description="total optimizer updates")
     batch_size: Int = Field(ge=1, description="global batch size (split over ranks under torchrun)")
     lr: Float = Field(gt=0, description="peak learning rate")
-    optimizer: Literal["adam", "adamw"] = Field(description="Adam (Diff-AE Table 5) or AdamW (Table 6)")
+    optimizer: Literal["adam", "adamw", "sgd"] = Field(description="Adam (Diff-AE Table 5), AdamW (Table 6) or SGD "
+                                                                  "with momentum (DiffSiam on CIFAR, decision A7)")
     weight_decay: Float = Field(ge=0, description="decoupled for AdamW, L2 for Adam")
     ema_decay: Float = Field(ge=0, lt=1, description="EMA decay; 0 disables the EMA (final.pt then holds the "
                                                      "raw weights)")
@@ -280,6 +281,9 @@ class TrainConfig:
     channels_last: Bool = Field(description="channels_last memory format for modules and 4-D batch tensors")
     compile: Bool = Field(description="torch.compile every module in place")
     warmup_steps: Int = Field(ge=0, description="linear lr warmup from lr/warmup_steps to lr; 0 disables")
+    lr_schedule: Literal["constant", "cosine"] = Field("constant", description="after the warmup: constant lr, or "
+                                                       "cosine decay to 0 at the last step (SimSiam)")
+    momentum: Float = Field(0.9, ge=0, lt=1, description="SGD momentum (optimizer: sgd only)")
 
 
 @dataclass(frozen=True, config=_SECTION)

@@ -210,13 +210,13 @@ def claim_dt7_diffae_slower(t: Tables) -> tuple[bool, str]:
 _WEAK_Z = ("the embedded iLab Diff-AE decoder hardly uses z_sem yet: with random x_T it reconstructs at SSIM ~0.16 "
            "against the paper's 0.54 (DiffuseGAE Table 2, Diff-AE random-x_T row), so whatever z_sem carries is a "
            "small part of the image")
-# The faces chain (300 CPU steps of Diff-AE on 240 stand-in faces; paper: 130M images of FFHQ).
-_WEAK_FACES = ("the embedded faces Diff-AE (300 CPU steps; paper 130M images) hardly uses z_sem yet: with random x_T "
+# The faces chain (240 CPU steps of Diff-AE on 240 stand-in faces; paper: 130M images of FFHQ).
+_WEAK_FACES = ("the embedded faces Diff-AE (240 CPU steps; paper 130M images) hardly uses z_sem yet: with random x_T "
                "it reconstructs the test faces at SSIM ~0.11 against the paper's 0.68 (Diff-AE Table 2 row a)")
 
-# The zoo's decoders (150-300 CPU steps at 16-32 px) ignore z_sem: measured on the embedded FFHQ and Horse models,
+# The zoo's decoders (60-240 CPU steps at 16-32 px) ignore z_sem: measured on the embedded FFHQ and Horse models,
 # decoding other images' z_sem with the same x_T changes the image by MSE 1e-4, another x_T by 1.4-1.8.
-_UNUSED_ZOO_Z = ("the embedded zoo decoders (150-300 CPU steps; paper 72M-130M images) ignore z_sem: with the same x_T, "
+_UNUSED_ZOO_Z = ("the embedded zoo decoders (60-240 CPU steps; paper 72M-130M images) ignore z_sem: with the same x_T, "
                  "another image's z_sem changes the decoded image by MSE ~1e-4, another x_T by ~1.5 (FFHQ and Horse "
                  "models, T=20), so which z_sem conditions the decoder (none, a latent-DDIM sample, a real image's) "
                  "hardly matters")
@@ -261,13 +261,13 @@ CLAIMS: tuple[Claim, ...] = (
     Claim("f3", "Diff-AE Tables 1 and 2", "Diff-AE (inferred x_T) beats DDIM (inferred x_T) on SSIM, LPIPS and "
           "MSE at every T", claim_dt2_beats_ddim,
           diagnosis="scale: " + _WEAK_FACES + ", so its inversion is DDIM's plus an almost unused condition: the two "
-                    "agree within 0.008 SSIM at every T (0.910 vs 0.918 at T=10, 0.9991 vs 0.9991 at T=100) and the "
+                    "agree within 0.009 SSIM at every T (0.928 vs 0.937 at T=10, 0.9992 vs 0.9993 at T=100) and the "
                     "extra input costs Diff-AE a little at few steps. Same code path as f2"),
     Claim("f4", "Diff-AE Table 2 (b-e)", "with random x_T, a wider z_sem reconstructs better: SSIM b > c > d > e "
           "and LPIPS, MSE b < c < d < e at every T", claim_dt2_wider_zsem_is_better,
-          diagnosis="scale: the ablation models train 111 CPU steps (48/130 of 300) and end at loss ~0.49, where the "
-                    "main run was at step 100 (0.53; it ends at 0.15): none uses its z_sem yet, so rows b-e agree "
-                    "within 0.0012 SSIM and 0.004 LPIPS at every T, in no consistent order. A model with the main "
+          diagnosis="scale: the ablation models train 89 CPU steps (48/130 of 240) and end at loss ~0.58, where the "
+                    "main run was at step 100 (0.53; it ends at 0.20): none uses its z_sem yet, so rows b-e agree "
+                    "within 0.001 SSIM and 0.005 LPIPS at every T, in no consistent order. A model with the main "
                     "run's weights reproduces row a exactly (test_eval_resume.py), so the protocol is row a's"),
     Claim("f5", "Diff-AE Table 2 (a, b)", "the 512-d Diff-AE trained on all its images (a, 130M) beats the one "
           "trained on 48/130 of them (b, 48M) with random x_T on SSIM, LPIPS and MSE at every T",

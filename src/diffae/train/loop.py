@@ -47,7 +47,7 @@ log = logging.getLogger(__name__)
 # Settings a checkpoint records, in this order: the params section and the run-level keywords.
 _RECORDED = ("steps", "batch_size", "lr", "optimizer", "weight_decay", "betas", "ema_decay", "ema_warmup",
              "grad_clip", "ckpt_every", "log_every", "amp", "channels_last", "compile", "seed", "warmup_steps",
-             "num_workers")
+             "num_workers", "lr_schedule", "momentum")
 MISMATCH_POLICIES = ("restart", "refuse")
 
 
@@ -361,16 +361,21 @@ def _run_config(cfg: TrainConfig, **run: Any) -> dict[str, Any]:
 
 def _make_optimizer(params: list[nn.Parameter], cfg: TrainConfig, betas: tuple[float, float],
                     device: torch.device) -> torch.optim.Optimizer:
-    """Adam (L2 weight decay) or AdamW (decoupled), fused on CUDA."""
-    cls = torch.optim.AdamW if cfg.optimizer == "adamw" else torch.optim.Adam
+    """Adam (L2 weight decay), AdamW (decoupled) or SGD with momentum (L2), fused on CUDA."""
     extra = {"fused": True} if device.type == "cuda" else {}
+    if cfg.optimizer == "sgd":
+        return torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay, **extra)
+    cls = torch.optim.AdamW if cfg.optimizer == "adamw" else torch.optim.Adam
     return cls(params, lr=cfg.lr, betas=betas, weight_decay=cfg.weight_decay, **extra)
 
 
 def _lr_at(cfg: TrainConfig, step: int) -> float:
-    """Learning rate of update ``step``: linear warmup from lr/warmup_steps to lr, then constant."""
-    if cfg.warmup_steps > 0:
-        return cfg.lr * min(1.0, (step + 1) / cfg.warmup_steps)
+    """Learning rate of update ``step``: linear warmup from lr/warmup_steps to lr, then constant or, with
+    ``lr_schedule: cosine``, lr * (1 + cos(pi * step / steps)) / 2 (SimSiam's schedule)."""
+    if cfg.warmup_steps > 0 and step < cfg.warmup_steps:
+        return cfg.lr * (step + 1) / cfg.warmup_steps
+    if cfg.lr_schedule == "cosine":
+        return cfg.lr * 0.5 * (1.0 + math.cos(math.pi * step / cfg.steps))
     return cfg.lr
 
 
