@@ -12,7 +12,7 @@ VENV_BIN = Path(sys.executable).parent
 
 
 def dvc_stages(repo):
-    """dvc.yaml's stages with each `foreach` (over a params.yaml list) expanded to DVC's `name@item` stages."""
+    """dvc.yaml's stages with each `foreach` (over a params.yaml list or dict) expanded to DVC's `name@item` stages."""
     params = yaml.safe_load((repo / "params.yaml").read_text())
     stages = {}
     for name, stage in yaml.safe_load((repo / "dvc.yaml").read_text())["stages"].items():
@@ -20,8 +20,10 @@ def dvc_stages(repo):
             stages[name] = stage
             continue
         items = functools.reduce(lambda node, key: node[key], stage["foreach"][2:-1].split("."), params)
-        for item in items:
-            stages[f"{name}@{item}"] = yaml.safe_load(yaml.safe_dump(stage["do"]).replace("${item}", str(item)))
+        for item in items:  # a list gives ${item}; a dict gives ${key} (DVC's names: name@key)
+            text = yaml.safe_dump(stage["do"])
+            text = text.replace("${key}", str(item)) if isinstance(items, dict) else text.replace("${item}", str(item))
+            stages[f"{name}@{item}"] = yaml.safe_load(text)
     return stages
 
 

@@ -6,11 +6,12 @@ from diffae.report.claims import CLAIMS, NA, Tables, build_claims, evaluate_clai
 
 IDS = [c.id for c in CLAIMS]
 ATTR = ("diffae_table3", "diffae_table8", "diffae_table9", "diffae_table10")
+DIFFSIAM = ("diffsiam_table4_1", "diffsiam_table4_2")
 
 
 def _write(tmp_path, tables: Tables, ppl: pd.DataFrame | None = None) -> dict:
     paths = {}
-    for name in ("table1", "table2", "diffae_table2", "diffae_table4", "diffae_ppl", "diffae_table7", *ATTR):
+    for name in ("table1", "table2", "diffae_table2", "diffae_table4", "diffae_ppl", "diffae_table7", *ATTR, *DIFFSIAM):
         df = getattr(tables, name)
         paths[name] = tmp_path / f"{name}.csv"
         df.to_csv(paths[name], index=False)
@@ -47,7 +48,7 @@ def test_build_claims_supported_true_and_files(tmp_path):
     out_csv, out_md = tmp_path / "r" / "claims.csv", tmp_path / "r" / "claims.md"
     df = build_claims(p["table1"], p["table2"], p["diffae_table2"], p["ppl"], out_csv, out_md,
                       diffae_table4_csv=p["diffae_table4"], diffae_ppl_csv=p["diffae_ppl"],
-                      diffae_table7_csv=p["diffae_table7"], **{f"{k}_csv": p[k] for k in ATTR})
+                      diffae_table7_csv=p["diffae_table7"], **{f"{k}_csv": p[k] for k in (*ATTR, *DIFFSIAM)})
     assert list(df.claim) == IDS
     assert all(v is True for v in df.supported), df[["claim", "supported", "ours"]]
     assert {"claim", "source", "statement", "ours", "paper_holds", "supported"} <= set(pd.read_csv(out_csv).columns)

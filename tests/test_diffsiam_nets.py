@@ -179,13 +179,13 @@ def test_recipes_train_on_the_loop_and_keep_the_dm_frozen(tmp_path, method):
     from _tiny_recipe import train_config
 
     from diffae.artifacts import load_final, load_trained
-    from diffae.train.recipes.diffsiam import DiffSiamSettings, run
+    from diffae.train.recipes.diffsiam import DiffSiamSettings, train_method
 
     ddim = tiny_artifacts(tmp_path)["ddim"]
     dm_before = load_final(ddim)["modules"]["unet"]
     images = torch.randint(0, 256, (16, 3, 8, 8), dtype=torch.uint8)
     settings = DiffSiamSettings(method=method, variant="hierarchical_detach", n_segments=4, k_mode="extra_steps")
-    final = run(images=images, ddim_final=None if method == "simsiam" else ddim, out_dir=tmp_path / method,
+    final = train_method(images=images, ddim_final=None if method == "simsiam" else ddim, out_dir=tmp_path / method,
                 settings=settings, encoder_width=2, z_dim=None, pred_hidden=4, projector=False,
                 train_cfg=train_config(steps=3, batch_size=8, lr=1e-3, ema_decay=0.0, log_every=1),
                 diffusion_meta={"T": 50, "beta_schedule": "linear"}, seed=0, device="cpu", on_mismatch="refuse")

@@ -46,6 +46,13 @@ def test_smoke_outputs(smoke_clone):
     assert t1["accuracy"].between(0, 1).all()
     claims = pd.read_csv(smoke_clone / "reports/claims.csv")
     assert len(claims) >= 5
+    t41 = pd.read_csv(smoke_clone / "reports/diffsiam/table4_1.csv")  # smoke: every run on DTD and CIFAR-100 only
+    assert list(t41["method"]) == ["SimSiam", "DiffSiam (Seq.)", "DiffSiam (Hier.)", "DiffSiam (Hier., literal Alg. 1)",
+                                   "PDAE"]
+    assert t41[["CIFAR10", "DTD", "CIFAR100"]].notna().all().all() and t41["Aircraft"].isna().all()
+    t42 = pd.read_csv(smoke_clone / "reports/diffsiam/table4_2.csv")
+    assert sorted(set(t42["shots"])) == [1, 5] and t42["DTD_ci95"].notna().all()
+    assert set(claims["claim"]) >= {"o1", "o3", "o5"}
     for png in ("ilab_groups", "fig2_tsne_diffae", "fig5_tsne_zsem_zdis", "fig6_replacement", "fig7_recombination",
                 "fig8_interpolation", "fig9_single_attribute", "fig10_ppl"):
         assert (smoke_clone / f"reports/figures/{png}.png").stat().st_size > 5000, png
@@ -202,7 +209,9 @@ def test_dvc_plots_show_every_training_curve(smoke_clone, tool_env):
     curves = {next(iter(p)) for stage in dvc_stages(smoke_clone).values() for p in stage.get("plots", [])}
     params = yaml.safe_load((smoke_clone / "params.yaml").read_text())
     n_zoo = 3 * len(params["diffae_zoo"]["datasets"])  # Diff-AE, DDIM and latent DDIM per zoo dataset
-    assert len(curves) == 7 + len(params["zsem_ablation"]["z_dims"]) + n_zoo and set(shown["data"]) == curves
+    n_diffsiam = 1 + len(params["diffsiam"]["runs"])  # the frozen DM and one encoder per run
+    assert len(curves) == 7 + len(params["zsem_ablation"]["z_dims"]) + n_zoo + n_diffsiam
+    assert set(shown["data"]) == curves
     for curve in curves:
         values = shown["data"][curve][0]["content"]["data"]["values"]
         assert [int(v["step"]) for v in values] == pd.read_csv(smoke_clone / curve)["step"].tolist() != [], curve

@@ -93,7 +93,8 @@ def test_snakefile_and_dvc_yaml_agree(repo, tool_env):
         curves = {next(iter(o)) for o in declared if isinstance(o, dict) and next(iter(o.values())).get("persist")}
         rule, _, item = name.partition("@")
         folder = {"finetune": "diffusegae", "train_diffae_zoo": f"{item}/diffae", "train_ddim_zoo": f"{item}/ddim",
-                  "train_latent_zoo": f"{item}/latent_ddim", "train_diffae_zdim": f"ffhq/diffae_z{item}"}.get(
+                  "train_latent_zoo": f"{item}/latent_ddim", "train_diffae_zdim": f"ffhq/diffae_z{item}",
+                  "train_diffsiam": f"diffsiam/{item}", "train_diffsiam_dm": "diffsiam/dm"}.get(
             rule, name.removeprefix("train_"))
         assert curves == ({f"data/models/{folder}/metrics.csv"} if name.startswith("train_") or name == "finetune"
                           else set()), name
@@ -210,6 +211,27 @@ def test_diffae_zoo_paper_preset_runs_its_dataset_only(repo, tool_env, tmp_path,
         assert f"rule {rule}:" in text, rule
     assert f"{dataset}/diffae/final.pt" in text and "ffhq/diffae" not in text
     assert "standin_" not in text and "ilab" not in text and "rule train_diffae_zdim:" not in text
+
+
+def test_diffsiam_paper_preset_runs_diffsiam_only(repo, tool_env, tmp_path):
+    """paper-diffsiam-cifar10 with its CIFAR-10 and transfer roots plans the frozen DM, every run, both protocols,
+    Tables 4.1-4.2 and their claims on the real data; with no root it stops at once."""
+    raw = yaml.safe_load((repo / "presets/paper-diffsiam-cifar10.yaml").read_text())
+    cfg = tmp_path / "paper.yaml"
+    cfg.write_text(yaml.safe_dump(raw))
+    res = _run(["snakemake", "-n", "--configfile", str(cfg)], repo, tool_env, check=False)
+    assert res.returncode != 0 and "data.cifar10.root with data.transfer.root" in res.stdout + res.stderr
+    for dataset in ("cifar10", "transfer"):
+        raw["data"][dataset]["root"] = str(tmp_path / dataset)
+    cfg.write_text(yaml.safe_dump(raw))
+    out = _run(["snakemake", "-n", "-p", "--forceall", "--configfile", str(cfg)], repo, tool_env)
+    text = out.stdout + out.stderr
+    for rule in ("prepare_cifar10", "train_diffsiam_dm", "train_diffsiam", "eval_diffsiam_transfer",
+                 "table_diffsiam", "claims"):
+        assert f"rule {rule}:" in text, rule
+    assert all(f"diffsiam/{run}/final.pt" in text for run in raw["diffsiam"]["runs"])
+    assert "--diffsiam-table4-1" in text and "standin_" not in text and "ilab" not in text
+    assert "rule train_diffae_zoo:" not in text
 
 
 def test_rules_name_the_params_file_relative_to_the_repository(repo, tool_env):

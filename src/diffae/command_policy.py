@@ -73,7 +73,7 @@ def _register_root(dataset: str) -> None:
     derivation(reads=("preset", f"data.{dataset}.root"))(root)
 
 
-for _dataset in ("ffhq", "celebahq", "lsun_horse", "lsun_bedroom"):
+for _dataset in ("ffhq", "celebahq", "lsun_horse", "lsun_bedroom", "cifar10", "transfer"):
     _register_root(_dataset)
 
 

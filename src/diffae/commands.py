@@ -30,6 +30,9 @@ DIFFAE_ATTR_IN = tuple(Flag(name, required=False, help=f"Diff-AE {what} report (
                                                         "its claims read NA)")
                        for name, what in (("diffae-table3", "Table 3"), ("diffae-table8", "Table 8"),
                                           ("diffae-table9", "Table 9"), ("diffae-table10", "Table 10")))
+DIFFSIAM_TABLES_IN = tuple(Flag(f"diffsiam-table4-{n}", required=False,
+                                help=f"DiffSiam Table 4.{n} report (absent when DiffSiam does not run: its claims read NA)")
+                           for n in (1, 2))
 DIFFAE_ZOO_IN = tuple(Flag(name, required=False, help=f"Diff-AE {what} report (absent when no zoo dataset runs: its "
                                                         "claims read NA)")
                       for name, what in (("diffae-table4", "Table 4"), ("diffae-ppl", "App. F PPL"),
@@ -194,6 +197,74 @@ TABLE: tuple[Command, ...] = (
                 "prepared": flag("prepared"), "split_csv": const(None), "out_dir": flag("out"),
                 "unet_cfg": param("model.unet"), "diff_cfg": param("diffusion"),
                 "train_cfg": derived("zoo_ddim_zoo")}),
+    # ---------------------------------------------------------------- DiffSiam (thesis Tables 4.1-4.2)
+    Command(
+        name="standin-cifar10", help="generate the procedural CIFAR-10 stand-in as the python-pickle release",
+        target="diffae.data.standin_cifar:write_standin_cifar",
+        reads=("data.cifar10.standin",), outputs=("out",),
+        kwargs={"out_dir": flag("out"), "which": const("cifar10"),
+                "n_train_per_class": param("data.cifar10.standin.n_train_per_class"),
+                "n_test_per_class": param("data.cifar10.standin.n_test_per_class"),
+                "seed": param("data.cifar10.standin.seed")},
+        done="wrote the CIFAR-10 stand-in to {out}"),
+    Command(
+        name="standin-transfer", help="generate stand-ins of DiffSiam's transfer sets, each in its torchvision layout",
+        target="diffae.data.standin_transfer:write_standin_transfer_sets",
+        reads=("data.transfer.datasets", "data.transfer.image_size", "data.transfer.standin"), outputs=("out",),
+        kwargs={"out_root": flag("out"), "datasets": param("data.transfer.datasets"),
+                "n_classes": param("data.transfer.standin.n_classes"),
+                "n_train_per_class": param("data.transfer.standin.n_train_per_class"),
+                "n_test_per_class": param("data.transfer.standin.n_test_per_class"),
+                "image_size": param("data.transfer.image_size"), "seed": param("data.transfer.standin.seed")},
+        done="wrote {result} stand-in transfer images to {out}"),
+    Command(
+        name="prepare-cifar10", help="read CIFAR-10's training images (real root or stand-in) into the prepared format",
+        target="diffae.data.stages:prepare_cifar10",
+        reads=("preset", "data.cifar10.root"), inputs=(STANDIN,), outputs=("out",),
+        kwargs={"root": derived("cifar10_root"), "standin_dir": flag("standin"), "out_dir": flag("out")}),
+    training(
+        name="train-diffsiam-dm", help="train DiffSiam's frozen DM: the DDIM baseline on CIFAR-10 (decision A8)",
+        target="diffae.train.recipes.ddim:run",
+        reads=("model.unet", "diffusion.T", "diffusion.beta_schedule", "train.diffsiam_dm"),
+        inputs=("prepared",), outputs=(TRAIN_OUT,),
+        kwargs={"prepared": flag("prepared"), "split_csv": const(None), "out_dir": flag("out"),
+                "unet_cfg": param("model.unet"), "diff_cfg": param("diffusion"),
+                "train_cfg": param("train.diffsiam_dm")}),
+    training(
+        name="train-diffsiam", help="train one DiffSiam run (diffsiam.runs.<run>: DiffSiam, SimSiam or PDAE) on "
+                                    "CIFAR-10 over the frozen DM",
+        target="diffae.train.recipes.diffsiam:run",
+        reads=("diffsiam", "model.diffsiam", "diffusion.T", "diffusion.beta_schedule", "train.diffsiam"),
+        options=(Flag("run", help="the run's name in diffsiam.runs"),),
+        inputs=("prepared", Flag("dm", required=False, help="final.pt of the frozen DM (not read by SimSiam runs)")),
+        outputs=(TRAIN_OUT,),
+        kwargs={"run": flag("run"), "runs": param("diffsiam.runs"), "simsiam_weight": param("diffsiam.simsiam_weight"),
+                "nets": param("model.diffsiam"), "prepared": flag("prepared"), "dm": flag("dm"),
+                "out_dir": flag("out"), "train_cfg": param("train.diffsiam"), "diff_cfg": param("diffusion")}),
+    Command(
+        name="eval-diffsiam-transfer", help="DiffSiam Tables 4.1-4.2 numbers of one trained encoder: many-shot linear "
+                                            "and 5-way few-shot accuracy on CIFAR-10 and the transfer sets",
+        target="diffae.eval.transfer_eval:evaluate_transfer",
+        reads=("preset", "device", "data.cifar10.root", "data.transfer.root", "data.transfer.datasets",
+               "data.transfer.image_size", "eval.transfer_linear", "eval.transfer_fewshot"),
+        inputs=(Flag("model", help="final.pt of a train-diffsiam run"),
+                Flag("cifar10-standin", help="CIFAR-10 stand-in folder, read when data.cifar10.root is null"),
+                Flag("transfer-standin", help="transfer stand-ins folder, read when data.transfer.root is null")),
+        outputs=(NUMBERS_OUT,),
+        kwargs={"model": flag("model"), "cifar10_root": derived("cifar10_root"),
+                "cifar10_standin": flag("cifar10-standin"), "transfer_root": derived("transfer_root"),
+                "transfer_standin": flag("transfer-standin"), "datasets": param("data.transfer.datasets"),
+                "image_size": param("data.transfer.image_size"), "linear": param("eval.transfer_linear"),
+                "fewshot": param("eval.transfer_fewshot"), "preset": param("preset"),
+                "device": derived("torch_device"), "out": flag("out")}),
+    Command(
+        name="table-diffsiam", help="DiffSiam Tables 4.1 and 4.2 (ours beside the thesis's numbers) from every run's "
+                                    "numbers",
+        target="diffae.report.diffsiam_tables:build_diffsiam_tables",
+        inputs=(Flag("numbers", help="comma-separated per-run CSVs of `diffae eval-diffsiam-transfer`"),),
+        outputs=("table4-1", "table4-2"),
+        kwargs={"numbers": derived("numbers_files"), "table4_1": flag("table4-1"), "table4_2": flag("table4-2")},
+        done="wrote DiffSiam Tables 4.1 and 4.2 of {result} runs"),
     Command(
         name="encode-zoo", help="z_sem of every image of a diffae_zoo dataset (+ normalisation statistics), the "
                                 "latent DDIM's training data (Diff-AE §4)",
@@ -561,12 +632,14 @@ TABLE: tuple[Command, ...] = (
     Command(
         name="claims", help="check the papers' qualitative claims against our tables",
         target="diffae.report.claims:build_claims",
-        inputs=(*DIFFUSEGAE_TABLES_IN, DIFFAE_TABLE2_IN, *DIFFAE_ZOO_IN, *DIFFAE_ATTR_IN), outputs=("out", "md"),
+        inputs=(*DIFFUSEGAE_TABLES_IN, DIFFAE_TABLE2_IN, *DIFFAE_ZOO_IN, *DIFFAE_ATTR_IN, *DIFFSIAM_TABLES_IN),
+        outputs=("out", "md"),
         kwargs={"table1_csv": flag("table1"), "table2_csv": flag("table2"),
                 "diffae_table2_csv": flag("diffae-table2"), "ppl_csv": flag("ppl"), "out_csv": flag("out"),
                 "out_md": flag("md"), "diffae_table4_csv": flag("diffae-table4"),
                 "diffae_ppl_csv": flag("diffae-ppl"), "diffae_table7_csv": flag("diffae-table7"),
-                **{f"diffae_table{n}_csv": flag(f"diffae-table{n}") for n in (3, 8, 9, 10)}}),
+                **{f"diffae_table{n}_csv": flag(f"diffae-table{n}") for n in (3, 8, 9, 10)},
+                **{f"diffsiam_table4_{n}_csv": flag(f"diffsiam-table4-{n}") for n in (1, 2)}}),
     Command(
         name="metrics", help="the headline numbers of every table as one JSON (dvc metrics show/diff)",
         target="diffae.report.metrics_summary:metrics_summary",

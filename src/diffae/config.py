@@ -144,6 +144,52 @@ class ImageData:
 
 
 @dataclass(frozen=True, config=_SECTION)
+class CifarStandin:
+    """Procedural 32 px classes written as the CIFAR python-pickle release (diffae.data.standin_cifar)."""
+
+    n_train_per_class: Int = Field(ge=1, description="training images per class")
+    n_test_per_class: Int = Field(ge=1, description="test images per class")
+    seed: Int = _seed("the stand-in generator")
+
+
+@dataclass(frozen=True, config=_SECTION)
+class CifarData:
+    """CIFAR-10, DiffSiam's training set and the first column of its Tables 4.1-4.2."""
+
+    root: Optional[str] = Field(description="folder holding cifar-10-batches-py/ (the python-version release); "
+                                            "null = stand-in")
+    standin: CifarStandin = Field(description="the stand-in used when root is null")
+
+
+TRANSFER_DATASETS = ("aircraft", "caltech101", "cars", "cifar100", "dtd", "flowers", "food", "pets", "sun397")
+
+
+@dataclass(frozen=True, config=_SECTION)
+class TransferStandin:
+    """Procedural stand-ins of the transfer sets, each in its torchvision layout (diffae.data.standin_transfer)."""
+
+    n_classes: Int = Field(ge=5, description="classes per set (5-way episodes need at least 5)")
+    n_train_per_class: Int = Field(ge=2, description="training (and validation, where the set has one) images per "
+                                                     "class")
+    n_test_per_class: Int = Field(ge=2, description="test images per class (10-shot episodes with 15 queries need "
+                                                    "25)")
+    seed: Int = _seed("the stand-in generator")
+
+
+@dataclass(frozen=True, config=_SECTION)
+class TransferData:
+    """The transfer sets of DiffSiam Tables 4.1-4.2, read in their torchvision layouts from one root."""
+
+    root: Optional[str] = Field(description="folder holding each set's released folder (README, 'Datasets'); "
+                                            "null = stand-ins")
+    datasets: tuple[Literal[TRANSFER_DATASETS], ...] = Field(min_length=1, description="sets evaluated besides "
+                                                                                       "CIFAR-10 (thesis: all nine)")
+    image_size: Int = Field(ge=8, le=1024, description="resize (shorter side) and centre crop to this size "
+                                                       "([UNSPECIFIED]; the encoder's training size)")
+    standin: TransferStandin = Field(description="the stand-ins used when root is null")
+
+
+@dataclass(frozen=True, config=_SECTION)
 class DataConfig:
     """Datasets."""
 
@@ -153,6 +199,8 @@ class DataConfig:
     celebahq: ImageData = Field(description="CelebA-HQ (CelebAMask-HQ release): Diff-AE's test faces and attributes")
     lsun_horse: ImageData = Field(description="LSUN Horse, LMDB (Diff-AE Table 4)")
     lsun_bedroom: ImageData = Field(description="LSUN Bedroom, LMDB (Diff-AE Table 4; DiffSiam)")
+    cifar10: CifarData = Field(description="CIFAR-10 (DiffSiam training set)")
+    transfer: TransferData = Field(description="DiffSiam's transfer sets (Tables 4.1-4.2)")
 
     @model_validator(mode="after")
     def _test_faces_are_not_training_faces(self) -> "DataConfig":
@@ -249,6 +297,19 @@ class GZSNetConfig:
 
 
 @dataclass(frozen=True, config=_SECTION)
+class DiffSiamNets:
+    """DiffSiam's networks (thesis §4.2.2; spec §2.3); the shift decoder copies the frozen DM's architecture."""
+
+    encoder_width: Int = Field(ge=1, description="ResNet-10 stage-1 width; the code is 8x this wide (thesis: 64 -> "
+                                                 "512)")
+    z_dim: Optional[PosInt] = Field(description="code width; null = 8 x encoder_width (a linear head otherwise)")
+    n_segments: Int = Field(ge=1, description="equal segments of the code (thesis: 64)")
+    pred_hidden: Int = Field(ge=1, description="SimSiam predictor hidden width ([UNSPECIFIED]; DiTi: 128)")
+    projector: Bool = Field(description="SimSiam projector before the predictor (ambiguity A5; the thesis names "
+                                        "none: false)")
+
+
+@dataclass(frozen=True, config=_SECTION)
 class ModelConfig:
     """Network architectures."""
 
@@ -257,6 +318,7 @@ class ModelConfig:
     latent: LatentConfig = Field(description="latent DDIM")
     gae: GAEConfig = Field(description="GAE")
     gzsnet: GZSNetConfig = Field(description="GZS-Net and AE + DS")
+    diffsiam: DiffSiamNets = Field(description="DiffSiam's encoder, partition and SimSiam head")
 
 
 # ---------------------------------------------------------------- training sections
@@ -301,6 +363,10 @@ class TrainStages:
     aeds: TrainConfig = Field(description="AE + DS baseline")
     latent_ddim: TrainConfig = Field(description="latent DDIM (Diff-AE Eq. 9; Table 6): on the iLab Diff-AE's z_sem "
                                                  "and on each zoo dataset's")
+    diffsiam_dm: TrainConfig = Field(description="DiffSiam's frozen DM: the DDIM baseline trained on CIFAR-10 "
+                                                 "(decision A8; thesis: Ho et al.'s DDPM)")
+    diffsiam: TrainConfig = Field(description="every DiffSiam run and its SimSiam/PDAE baselines (thesis CIFAR-10: "
+                                              "400k steps, batch 128, lr 0.05; SGD + cosine by decision A7)")
 
 
 @dataclass(frozen=True, config=_SECTION)
@@ -511,6 +577,33 @@ class FewShotEval:
 
 
 @dataclass(frozen=True, config=_SECTION)
+class TransferLinearEval:
+    """DiffSiam Table 4.1: L-BFGS logistic regression on frozen features, C chosen on a validation split ([89])."""
+
+    wd_grid: tuple[Float, Float, PosInt] = Field(description="weight decays logspace(start, stop, num); C = 1/wd "
+                                                             "(paper protocol: -6, 5, 45)")
+    val_fraction: Float = Field(gt=0, lt=1, description="share of train held out for choosing C where a set has no "
+                                                        "validation split")
+    max_iter: Int = Field(ge=1, description="L-BFGS iterations per fit")
+
+
+@dataclass(frozen=True, config=_SECTION)
+class TransferFewShotEval:
+    """DiffSiam Table 4.2: a linear head per 5-way episode on frozen features, vectorised across episodes."""
+
+    ways: Int = Field(ge=2, description="classes per episode (thesis: 5)")
+    shots: tuple[PosInt, ...] = _ints("support images per class (thesis: 1, 5, 10)")
+    queries: Int = Field(ge=1, description="query images per class (thesis: 15)")
+    episodes: Int = Field(ge=2, description="episodes per set and shot (thesis: 2,000)")
+    epochs: Int = Field(ge=1, description="SGD epochs per head (thesis: 100)")
+    batch_size: Int = Field(ge=1, description="support images per SGD step (thesis: 4)")
+    lr: Float = Field(gt=0, description="SGD learning rate (thesis: 0.01)")
+    momentum: Float = Field(ge=0, lt=1, description="SGD momentum ([UNSPECIFIED]; ours: 0.9)")
+    weight_decay: Float = Field(ge=0, description="L2 weight decay (thesis: 0.001)")
+    seed: Int = _seed("the episodes and the heads' initialisation")
+
+
+@dataclass(frozen=True, config=_SECTION)
 class EvalConfig:
     """Evaluation settings."""
 
@@ -526,6 +619,8 @@ class EvalConfig:
     attributes: AttributesEval = Field(description="Diff-AE Table 8")
     manipulation: ManipulationEval = Field(description="Diff-AE Tables 9-10, Figs 5, 13, 17")
     fewshot: FewShotEval = Field(description="Diff-AE Table 3, Figs 18-19")
+    transfer_linear: TransferLinearEval = Field(description="DiffSiam Table 4.1")
+    transfer_fewshot: TransferFewShotEval = Field(description="DiffSiam Table 4.2")
 
 
 # ---------------------------------------------------------------- Diff-AE ablation
@@ -583,6 +678,38 @@ class DiffAEZoo:
         return self
 
 
+# ---------------------------------------------------------------- DiffSiam
+@dataclass(frozen=True, config=_SECTION)
+class DiffSiamRun:
+    """One trained encoder of DiffSiam's tables (diffae.train.recipes.diffsiam)."""
+
+    method: Literal["diffsiam", "simsiam", "pdae"] = Field(description="DiffSiam; the SimSiam baseline (L_SimSiam "
+                                                                       "only); PDAE (full z at every t, no SimSiam)")
+    variant: Literal["hierarchical", "sequential", "hierarchical_detach"] = Field(
+        description="which segments the decoder sees (DiffSiam only): z_1..z_k, z_k alone, or z_1..z_k with "
+                    "z_1..z_{k-1} detached")
+    k_mode: Literal["timestep_block", "extra_steps"] = Field(
+        description="decision A1: k = the block of t (default) or the literal Algorithm 1 (k drawn apart, t + k "
+                    "steps of noise, the networks told t)")
+
+
+@dataclass(frozen=True, config=_SECTION)
+class DiffSiamConfig:
+    """DiffSiam (thesis Algorithm 1): the runs to train and evaluate, with the choices the thesis leaves open."""
+
+    runs: dict[str, DiffSiamRun] = Field(min_length=1, description="run name -> method; each trains one encoder on "
+                                                                   "CIFAR-10 and fills one row of Tables 4.1-4.2")
+    simsiam_weight: Float = Field(ge=0, description="weight of L_SimSiam (Eq. 3.12: 1; DiTi's code: 0.01; A6)")
+
+    @model_validator(mode="after")
+    def _run_names_are_slugs(self) -> "DiffSiamConfig":
+        bad = [k for k in self.runs if not k.replace("_", "").isalnum() or not k.islower()]
+        if bad:
+            raise ValueError(f"diffsiam.runs names {bad} must be lower-case letters, digits and underscores "
+                             "(they name folders and Snakemake wildcards)")
+        return self
+
+
 # ---------------------------------------------------------------- cluster job sizes
 @dataclass(frozen=True, config=_SECTION)
 class CpuJob:
@@ -636,6 +763,7 @@ class Params:
     eval: EvalConfig = Field(description="evaluation")
     zsem_ablation: ZsemAblation = Field(description="Diff-AE Table 2 rows b-e")
     diffae_zoo: DiffAEZoo = Field(description="Diff-AE models per dataset (Table 4, PPL, figures)")
+    diffsiam: DiffSiamConfig = Field(description="DiffSiam runs (Tables 4.1-4.2)")
     cluster: ClusterConfig = Field(description="what each job asks a scheduler for")
 
     @model_validator(mode="after")

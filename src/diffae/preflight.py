@@ -26,7 +26,7 @@ def _nearest_existing(path: Path) -> Path:
 
 def _roots(params: Params) -> list[str]:
     out = []
-    for name in ("ilab", "celeba", "ffhq", "celebahq", "lsun_horse", "lsun_bedroom"):
+    for name in ("ilab", "celeba", "ffhq", "celebahq", "lsun_horse", "lsun_bedroom", "cifar10", "transfer"):
         root = getattr(params.data, name).root
         if root is None:
             continue

@@ -75,9 +75,12 @@ def uses(dataset):
 ILAB_CHAIN = uses("ilab")
 FACES_CHAIN = uses("ffhq") and uses("celebahq")
 ZOO = [d for d in config["diffae_zoo"]["datasets"] if uses(d)]
-if not (ILAB_CHAIN or FACES_CHAIN or ZOO):
+#  DiffSiam: the runs of diffsiam.runs on CIFAR-10, evaluated on the transfer sets (Tables 4.1, 4.2); needs both roots.
+DIFFSIAM_CHAIN = uses("cifar10") and uses("transfer")
+if not (ILAB_CHAIN or FACES_CHAIN or ZOO or DIFFSIAM_CHAIN):
     raise WorkflowError(
         f"preset {config['preset']!r} sets no dataset root to run: set data.ilab.root (DiffuseGAE), "
-        f"data.ffhq.root with data.celebahq.root (Diff-AE on faces) and/or the root of a diffae_zoo dataset "
-        f"({', '.join(config['diffae_zoo']['datasets'])}) in {PARAMS} (see README, 'Datasets')"
+        f"data.ffhq.root with data.celebahq.root (Diff-AE on faces), the root of a diffae_zoo dataset "
+        f"({', '.join(config['diffae_zoo']['datasets'])}) and/or data.cifar10.root with data.transfer.root "
+        f"(DiffSiam) in {PARAMS} (see README, 'Datasets')"
     )

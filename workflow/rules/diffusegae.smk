@@ -454,6 +454,7 @@ rule claims:
         **DIFFAE_ZOO_INPUT,
         **DIFFAE_ATTR_INPUT,
         **DIFFUSEGAE_TABLES_INPUT,
+        **DIFFSIAM_TABLES_INPUT,
     output:
         csv=report(
             f"{REPORTS}/claims.csv", caption="../report/claims.rst", category="Claims"
@@ -472,7 +473,7 @@ rule claims:
         tracked=tracked("claims"),
     shell:
         f"diffae claims --params {{params.cfg}} {DIFFUSEGAE_TABLES_FLAGS}{DIFFAE_TABLE2_FLAG}{DIFFAE_ZOO_FLAGS}"
-        f"{DIFFAE_ATTR_FLAGS}--out "
+        f"{DIFFAE_ATTR_FLAGS}{DIFFSIAM_TABLES_FLAGS}--out "
         f"{{output.csv}} --md {{output.md}} 2>&1 | tee {{log}}"
 
 

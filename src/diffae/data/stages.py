@@ -124,3 +124,14 @@ def make_groups(prepared_dir: str | Path, split: np.ndarray, which: str, out_csv
     write_groups(out_csv, groups)
     log.info("built %d %s groups (skipped %s centres) -> %s", len(groups), which, stats.get("skipped_centres"), out_csv)
     return groups
+
+
+def prepare_cifar10(root: Optional[str], standin_dir: str | Path, out_dir: str | Path) -> None:
+    """CIFAR-10's training images (DiffSiam's training set, thesis §4.1) in the prepared format, labels kept."""
+    from diffae.data.cifar import load_cifar
+
+    raw, source = resolve_raw(root, standin_dir)
+    images, labels = load_cifar(raw, "cifar10", "train")
+    save_prepared(out_dir, images, labels, {"dataset": "cifar10", "source": source, "root": str(raw),
+                                            "image_size": int(images.shape[1]), "split": "train", "attributes": []})
+    log.info("prepared %d CIFAR-10 training images (%s) -> %s", len(images), source, out_dir)

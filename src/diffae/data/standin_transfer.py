@@ -33,7 +33,7 @@ import math
 import shutil
 import zlib
 from pathlib import Path
-from typing import Callable, Union
+from typing import Callable, Sequence, Union
 
 import numpy as np
 from PIL import Image, ImageDraw
@@ -587,3 +587,25 @@ def write_standin_transfer(root: Union[str, Path], name: str, n_classes: int = 6
     tmp.rename(base)
     return {split: len(pairs) for split, pairs in items.items()} | (
         {"trainval": 2 * len(items["train"])} if name in HAS_VAL else {})
+
+
+def write_standin_transfer_sets(out_root: Union[str, Path], datasets: Sequence[str], n_classes: int,
+                                n_train_per_class: int, n_test_per_class: int, image_size: int,
+                                seed: int) -> int:
+    """Every transfer set of `datasets` (params data.transfer) under one root, as the real root holds them; CIFAR-100
+    in its pickle release. Each set gets its own seed (seed + its position in TRANSFER_DATASETS). Returns the image
+    count."""
+    from diffae.data.standin_cifar import write_standin_cifar
+    from diffae.data.transfer import TRANSFER_DATASETS
+
+    total = 0
+    for name in datasets:
+        set_seed = seed + TRANSFER_DATASETS.index(name)
+        if name == "cifar100":
+            counts = write_standin_cifar(out_root, "cifar100", n_train_per_class=n_train_per_class,
+                                         n_test_per_class=n_test_per_class, seed=set_seed, n_classes=n_classes)
+        else:
+            counts = write_standin_transfer(out_root, name, n_classes=n_classes, n_train_per_class=n_train_per_class,
+                                            n_test_per_class=n_test_per_class, image_size=image_size, seed=set_seed)
+        total += sum(v for k, v in counts.items() if k != "trainval")  # trainval = train + val, counted once
+    return total

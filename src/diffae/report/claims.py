@@ -13,6 +13,7 @@ Inputs (DESIGN §8 layouts):
   diffae_ppl.csv      model (DDIM / Diff-AE), ppl                       (Diff-AE App. F)
   diffae_table7.csv   dataset, model (DDIM / Diff-AE), img_per_s        (Diff-AE Table 7)
   Diff-AE Tables 3, 8, 9, 10: see diffae.report.claims_attributes
+  DiffSiam Tables 4.1, 4.2: see diffae.report.claims_diffsiam
 """
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from diffae.report.paper_numbers import (DIFFAE_PPL, DIFFAE_TABLE2, DIFFAE_TABLE
                                          DIFFAE_TABLE4_DATASET, DIFFAE_TABLE4_T, DIFFAE_TABLE7, DIFFAE_TABLE7_ROW,
                                          DIFFUSEGAE_TABLE1, DIFFUSEGAE_TABLE2)
 from diffae.report.claims_attributes import ATTRIBUTE_CLAIMS, attribute_paper_tables
+from diffae.report.claims_diffsiam import DIFFSIAM_CLAIMS, diffsiam_paper_tables
 from diffae.report.claims_core import (NA, Claim, Missing, Tables, _better, _cell, _compare_all,  # noqa: F401
                                        _diagonal, _fmt, _matrix, _need, _value)
 from diffae.report.tables import write_table
@@ -296,7 +298,7 @@ CLAIMS: tuple[Claim, ...] = (
           diagnosis="scale: " + _WEAK_Z + "; both interpolations slerp the same inverted x_T, which dominates "
                     "the decoded path, so the two PPL curves agree within 1 %; LPIPS-VGG is also randomly "
                     "initialised offline"),
-) + ATTRIBUTE_CLAIMS
+) + ATTRIBUTE_CLAIMS + DIFFSIAM_CLAIMS
 
 
 # --------------------------------------------------------------------------------------- the tables
@@ -315,7 +317,8 @@ def paper_tables() -> Tables:
     dt7 = [{"dataset": d, "model": m, "img_per_s": v} for d, row in DIFFAE_TABLE7_ROW.items()
            for m, v in zip(("DDIM", "Diff-AE"), DIFFAE_TABLE7[row])]
     return Tables(pd.DataFrame(t1), pd.DataFrame(t2), pd.DataFrame(dt2), None, pd.DataFrame(dt4),
-                  pd.DataFrame(dppl), pd.DataFrame(dt7), **attribute_paper_tables())
+                  pd.DataFrame(dppl), pd.DataFrame(dt7), **attribute_paper_tables(),
+                  **diffsiam_paper_tables())
 
 
 REQUIRED = {"table1": ("method", "part", "attribute", "accuracy", "chance"),
@@ -324,11 +327,13 @@ REQUIRED = {"table1": ("method", "part", "attribute", "accuracy", "chance"),
             "ppl": ("method", "T", "ppl"), "diffae_table4": ("dataset", "model", "T", "fid"),
             "diffae_ppl": ("model", "ppl"), "diffae_table7": ("dataset", "model", "img_per_s"),
             "diffae_table3": ("scenario", "class", "fid"), "diffae_table8": ("attribute", "auroc"),
-            "diffae_table9": ("mode", "attribute", "fid"), "diffae_table10": ("attribute", "cosine")}
+            "diffae_table9": ("mode", "attribute", "fid"), "diffae_table10": ("attribute", "cosine"),
+            "diffsiam_table4_1": ("method", "CIFAR10", "Avg"), "diffsiam_table4_2": ("shots", "method")}
 KEYS = {"table1": ("method", "part", "attribute"), "table2": ("model",), "diffae_table2": ("model", "T"),
         "ppl": ("method", "T"), "diffae_table4": ("dataset", "model", "T"), "diffae_ppl": ("model",),
         "diffae_table7": ("dataset", "model"), "diffae_table3": ("scenario", "class"), "diffae_table8": ("attribute",),
-        "diffae_table9": ("mode", "attribute"), "diffae_table10": ("attribute",)}
+        "diffae_table9": ("mode", "attribute"), "diffae_table10": ("attribute",),
+        "diffsiam_table4_1": ("method",), "diffsiam_table4_2": ("shots", "method")}
 
 
 def read_table(path: str | Path | None, kind: str) -> pd.DataFrame | None:
@@ -410,7 +415,8 @@ def build_claims(table1_csv: str | Path | None, table2_csv: str | Path | None,
                  diffae_table4_csv: str | Path | None = None, diffae_ppl_csv: str | Path | None = None,
                  diffae_table7_csv: str | Path | None = None, diffae_table3_csv: str | Path | None = None,
                  diffae_table8_csv: str | Path | None = None, diffae_table9_csv: str | Path | None = None,
-                 diffae_table10_csv: str | Path | None = None) -> pd.DataFrame:
+                 diffae_table10_csv: str | Path | None = None, diffsiam_table4_1_csv: str | Path | None = None,
+                 diffsiam_table4_2_csv: str | Path | None = None) -> pd.DataFrame:
     """Check every claim in CLAIMS on our tables (None input -> its claims read NA); write CSV and markdown.
 
     Columns: claim, source, statement, ours, paper, paper_holds, supported (True / False / "NA"), note,
@@ -423,7 +429,9 @@ def build_claims(table1_csv: str | Path | None, table2_csv: str | Path | None,
                   **{k: read_table(p, k) for k, p in (("diffae_table3", diffae_table3_csv),
                                                       ("diffae_table8", diffae_table8_csv),
                                                       ("diffae_table9", diffae_table9_csv),
-                                                      ("diffae_table10", diffae_table10_csv))})
+                                                      ("diffae_table10", diffae_table10_csv),
+                                                      ("diffsiam_table4_1", diffsiam_table4_1_csv),
+                                                      ("diffsiam_table4_2", diffsiam_table4_2_csv))})
     df = evaluate_claims(ours)
     preset = _preset(ours)
     df = add_diagnoses(df, preset)

@@ -27,6 +27,8 @@ class Tables:
     diffae_table8: pd.DataFrame | None = None
     diffae_table9: pd.DataFrame | None = None
     diffae_table10: pd.DataFrame | None = None
+    diffsiam_table4_1: pd.DataFrame | None = None
+    diffsiam_table4_2: pd.DataFrame | None = None
 
 
 class Missing(Exception):

@@ -13,21 +13,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import torch
 from torch import nn
 from torch.utils.data import TensorDataset
 
 from diffae.artifacts import load_final
-from diffae.config import TrainConfig
+from diffae.config import DiffusionConfig, TrainConfig
 from diffae.data.augment import SimSiamAugment, random_hflip
+from diffae.data.splits import split_images
 from diffae.diffusion import GaussianDiffusion
 from diffae.diffusion.pdae import K_MODES, PDAEWeights, draw_level_and_segments
 from diffae.nets import registry
 from diffae.nets.pdae_shift import PDAEShift
 from diffae.nets.siamese import VARIANTS, SimSiamHead, masked_code
 from diffae.train.recipes._loop import run_loop
-from diffae.train.recipes.common import images_from_batch
+from diffae.train.recipes.common import image_diffusion, images_from_batch
 from diffae.train.siamese_losses import simsiam_loss
 
 METHODS = ("diffsiam", "simsiam", "pdae")
@@ -123,9 +125,10 @@ def frozen_dm_kwargs(ddim_final: str | Path) -> tuple[dict, dict, dict]:
     return kwargs, obj["modules"]["unet"], obj["meta"]["diffusion"]
 
 
-def run(*, images: torch.Tensor, ddim_final: str | Path | None, out_dir: str | Path, settings: DiffSiamSettings,
-        encoder_width: int, z_dim: int | None, pred_hidden: int, projector: bool, train_cfg: TrainConfig,
-        diffusion_meta: dict | None = None, seed: int, device: str, on_mismatch: str) -> Path:
+def train_method(*, images: torch.Tensor, ddim_final: str | Path | None, out_dir: str | Path,
+                 settings: DiffSiamSettings, encoder_width: int, z_dim: int | None, pred_hidden: int,
+                 projector: bool, train_cfg: TrainConfig, diffusion_meta: dict | None = None, seed: int, device: str,
+                 on_mismatch: str) -> Path:
     """Train one method on uint8 images (N, 3, H, W); writes `<out_dir>/final.pt` with modules encoder [, shift]
     [, head]. ``ddim_final`` (the frozen DM) is needed unless the method is ``simsiam``."""
     torch.manual_seed(seed)
@@ -155,3 +158,19 @@ def run(*, images: torch.Tensor, ddim_final: str | Path | None, out_dir: str | P
                          "z_dim": width}}
     return run_loop(recipe, TensorDataset(images), train_cfg, out_dir, seed=seed, device=device, meta=meta,
                     on_mismatch=on_mismatch)
+
+
+def run(*, run: str, runs: dict, simsiam_weight: float, nets: Any, prepared: str, dm: str | None, out_dir: str,
+        train_cfg: TrainConfig, diff_cfg: DiffusionConfig, seed: int, device: str, on_mismatch: str) -> Path:
+    """`diffae train-diffsiam --run NAME`: train params diffsiam.runs.<NAME> on the prepared CIFAR-10 images with
+    model.diffsiam's networks and the frozen DM ``dm`` (the train-diffsiam-dm artifact)."""
+    if run not in runs:
+        raise ValueError(f"diffsiam.runs has no run {run!r}; it has {sorted(runs)}")
+    spec = runs[run]
+    settings = DiffSiamSettings(method=spec.method, variant=spec.variant, n_segments=nets.n_segments,
+                                k_mode=spec.k_mode, simsiam_weight=simsiam_weight)
+    images, _ = split_images(prepared, None, "train")
+    return train_method(images=images, ddim_final=dm if settings.uses_diffusion else None, out_dir=out_dir,
+                settings=settings, encoder_width=nets.encoder_width, z_dim=nets.z_dim, pred_hidden=nets.pred_hidden,
+                projector=nets.projector, train_cfg=train_cfg, diffusion_meta=image_diffusion(diff_cfg)[1],
+                seed=seed, device=device, on_mismatch=on_mismatch)
