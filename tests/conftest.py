@@ -33,7 +33,10 @@ def copy_checkout(repo: Path, dst: Path) -> Path:
             repo / ".dvc": {"cache", "tmp"}}
 
     def ignore(folder, names):
-        return {n for n in names if n in skip.get(Path(folder), ()) or n == "__pycache__"}
+        # A git worktree's `.git` is a pointer file to the main repository: a copy of it would let the tests'
+        # git and DVC commands write into this checkout's branch, so the copy gets no repository of its own.
+        worktree = [n for n in names if n == ".git" and (Path(folder) / n).is_file()]
+        return {n for n in names if n in skip.get(Path(folder), ()) or n == "__pycache__"} | set(worktree)
 
     shutil.copytree(repo, dst, ignore=ignore)
     return dst

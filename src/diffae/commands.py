@@ -235,10 +235,11 @@ TABLE: tuple[Command, ...] = (
                                     "CIFAR-10 over the frozen DM",
         target="diffae.train.recipes.diffsiam:run",
         reads=("diffsiam", "model.diffsiam", "diffusion.T", "diffusion.beta_schedule", "train.diffsiam"),
-        options=(Flag("run", help="the run's name in diffsiam.runs"),),
+        options=(Flag("diffsiam-run", help="the run's name in diffsiam.runs (not --run: torchrun would take that "
+                                          "as its own --run-path)"),),
         inputs=("prepared", Flag("dm", required=False, help="final.pt of the frozen DM (not read by SimSiam runs)")),
         outputs=(TRAIN_OUT,),
-        kwargs={"run": flag("run"), "runs": param("diffsiam.runs"), "simsiam_weight": param("diffsiam.simsiam_weight"),
+        kwargs={"run": flag("diffsiam-run"), "runs": param("diffsiam.runs"), "simsiam_weight": param("diffsiam.simsiam_weight"),
                 "nets": param("model.diffsiam"), "prepared": flag("prepared"), "dm": flag("dm"),
                 "out_dir": flag("out"), "train_cfg": param("train.diffsiam"), "diff_cfg": param("diffusion")}),
     Command(

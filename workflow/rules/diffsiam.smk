@@ -120,7 +120,7 @@ rule train_diffsiam:
         cfg=PARAMS,
         tracked=tracked("train-diffsiam"),
     shell:
-        f"{TRAIN_LAUNCH} train-diffsiam --params {{params.cfg}} --run {{wildcards.run}} --prepared {CIFAR10} "
+        f"{TRAIN_LAUNCH} train-diffsiam --params {{params.cfg}} --diffsiam-run {{wildcards.run}} --prepared {CIFAR10} "
         f"--dm {{input.dm}} --out {DIFFSIAM}/{{wildcards.run}} 2>&1 | tee {{log}}"
 
 

@@ -162,7 +162,7 @@ def train_method(*, images: torch.Tensor, ddim_final: str | Path | None, out_dir
 
 def run(*, run: str, runs: dict, simsiam_weight: float, nets: Any, prepared: str, dm: str | None, out_dir: str,
         train_cfg: TrainConfig, diff_cfg: DiffusionConfig, seed: int, device: str, on_mismatch: str) -> Path:
-    """`diffae train-diffsiam --run NAME`: train params diffsiam.runs.<NAME> on the prepared CIFAR-10 images with
+    """`diffae train-diffsiam --diffsiam-run NAME`: train params diffsiam.runs.<NAME> on the prepared CIFAR-10 images with
     model.diffsiam's networks and the frozen DM ``dm`` (the train-diffsiam-dm artifact)."""
     if run not in runs:
         raise ValueError(f"diffsiam.runs has no run {run!r}; it has {sorted(runs)}")
