@@ -215,7 +215,7 @@ def test_diffae_zoo_paper_preset_runs_its_dataset_only(repo, tool_env, tmp_path,
 
 def test_diffsiam_paper_preset_runs_diffsiam_only(repo, tool_env, tmp_path):
     """paper-diffsiam-cifar10 with its CIFAR-10 and transfer roots plans the frozen DM, every run, both protocols,
-    Tables 4.1-4.2 and their claims on the real data; with no root it stops at once."""
+    Tables 4.1-4.2, the figures and their claims on the real data; with no root it stops at once."""
     raw = yaml.safe_load((repo / "presets/paper-diffsiam-cifar10.yaml").read_text())
     cfg = tmp_path / "paper.yaml"
     cfg.write_text(yaml.safe_dump(raw))
@@ -227,7 +227,7 @@ def test_diffsiam_paper_preset_runs_diffsiam_only(repo, tool_env, tmp_path):
     out = _run(["snakemake", "-n", "-p", "--forceall", "--configfile", str(cfg)], repo, tool_env)
     text = out.stdout + out.stderr
     for rule in ("prepare_cifar10", "train_diffsiam_dm", "train_diffsiam", "eval_diffsiam_transfer",
-                 "table_diffsiam", "claims"):
+                 "table_diffsiam", "eval_diffsiam_figures", "figures_diffsiam", "claims"):
         assert f"rule {rule}:" in text, rule
     assert all(f"diffsiam/{run}/final.pt" in text for run in raw["diffsiam"]["runs"])
     assert "--diffsiam-table4-1" in text and "standin_" not in text and "ilab" not in text

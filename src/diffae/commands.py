@@ -259,6 +259,30 @@ TABLE: tuple[Command, ...] = (
                 "fewshot": param("eval.transfer_fewshot"), "preset": param("preset"),
                 "device": derived("torch_device"), "out": flag("out")}),
     Command(
+        name="eval-diffsiam-figures",
+        help="DiffSiam Figs 1.1 and 4.1-4.4 grids: the frozen DM's x0 predictions, Algorithm 2 counterfactuals and "
+             "full-z interpolation of the runs eval.diffsiam_figures.runs",
+        target="diffae.eval.diffsiam_figures:write_diffsiam_figures",
+        reads=("eval.diffsiam_figures", "diffsiam.runs", "diffusion.clip_x0", "preset", "device"),
+        inputs=(Flag("dm", help="final.pt of the frozen DM (train-diffsiam-dm)"),
+                Flag("models", help="folder holding <run>/final.pt of the train-diffsiam runs"), "prepared"),
+        outputs=(Flag("outdir", help="folder of the grids (.npz)"),),
+        kwargs={"models_dir": flag("models"), "dm": flag("dm"), "runs": param("eval.diffsiam_figures.runs"),
+                "all_runs": param("diffsiam.runs"), "prepared": flag("prepared"), "outdir": flag("outdir"),
+                "dataset": const("cifar10"), "cfg": param("eval.diffsiam_figures"),
+                "clip_x0": param("diffusion.clip_x0"), "preset": param("preset"), "device": derived("torch_device")}),
+    Command(
+        name="figures-diffsiam", help="draw DiffSiam's figures: the grids, and Fig. 4.9 (training loss) from the "
+                                      "runs' metrics.csv",
+        target="diffae.report.figures_diffsiam:diffsiam_figures",
+        reads=("eval.diffsiam_figures.loss_runs", "diffsiam.runs", "preset"),
+        inputs=(Flag("grids", help="folder of grids (.npz) written by `diffae eval-diffsiam-figures`"),
+                Flag("models", help="folder holding <run>/metrics.csv of the train-diffsiam runs")),
+        outputs=(Flag("outdir", help="folder of the figures (.png)"),),
+        kwargs={"grids_dir": flag("grids"), "models_dir": flag("models"),
+                "loss_runs": param("eval.diffsiam_figures.loss_runs"), "runs": param("diffsiam.runs"),
+                "preset": param("preset"), "outdir": flag("outdir")}),
+    Command(
         name="table-diffsiam", help="DiffSiam Tables 4.1 and 4.2 (ours beside the thesis's numbers) from every run's "
                                     "numbers",
         target="diffae.report.diffsiam_tables:build_diffsiam_tables",

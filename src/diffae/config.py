@@ -604,6 +604,33 @@ class TransferFewShotEval:
 
 
 @dataclass(frozen=True, config=_SECTION)
+class DiffSiamFiguresEval:
+    """DiffSiam Figs 1.1, 4.1-4.4 (Algorithm 2 on the runs with a decoder) and 4.9 (training loss curves)."""
+
+    runs: tuple[str, ...] = Field(min_length=1, description="diffsiam.runs compared in Figs 4.1-4.4, top to bottom "
+                                                            "(thesis: PDAE above DiffSiam)")
+    loss_runs: tuple[str, ...] = Field(min_length=1, description="diffsiam.runs whose Eq. 3.11 loss Fig. 4.9 plots "
+                                                                 "(thesis: Hier. and Hier.-Detach)")
+    n_pairs: Int = Field(ge=1, description="image pairs per figure")
+    segment_ranges: tuple[tuple[Int, Int], ...] = Field(
+        min_length=1, description="segment ranges [lo, hi) of Algorithm 2's S, 0-based (thesis Fig. 4.1 text: 0-2, "
+                                  "0-4, 0-6, 6-10, 16-24, 24-32, 32-64 of 64)")
+    scales: tuple[Float, ...] = Field(min_length=1, description="Algorithm 2's lambda per column (Fig. 4.1 caption: "
+                                                                "1/4, 2/4, 3/4, 1; its text: 1/3, 2/3, 1)")
+    n_interp: Int = Field(ge=3, description="columns of the full-z interpolation (Figs 4.3-4.4)")
+    T: PosInt = Field(description="DDIM steps of inversion and generation ([UNSPECIFIED]; DiTi: 1000 / 100)")
+    lost_t: tuple[Int, ...] = _ints("Fig. 1.1's t1 < t2 < ... ([UNSPECIFIED]; ours: 100, 300, 500, 700 of 1000)")
+    shift_form: Literal["train", "guidance"] = Field(
+        description="sampling weight of g: the training w_t as Algorithm 2 prints it, or PDAE's guidance weight")
+    sample_mask: Literal["full", "step_block"] = Field(
+        description="g sees the full code at every step (Algorithm 2 as printed) or the current block's segments "
+                    "(DiTi's masked_guided_ddim)")
+    invert_with_guidance: bool = Field(description="ambiguity A9: invert through the frozen DM alone (false, the "
+                                                   "thesis) or the z-guided model (PDAE, DiTi)")
+    seed: Int = _seed("the image pairs and Fig. 1.1's noise")
+
+
+@dataclass(frozen=True, config=_SECTION)
 class EvalConfig:
     """Evaluation settings."""
 
@@ -621,6 +648,7 @@ class EvalConfig:
     fewshot: FewShotEval = Field(description="Diff-AE Table 3, Figs 18-19")
     transfer_linear: TransferLinearEval = Field(description="DiffSiam Table 4.1")
     transfer_fewshot: TransferFewShotEval = Field(description="DiffSiam Table 4.2")
+    diffsiam_figures: DiffSiamFiguresEval = Field(description="DiffSiam Figs 1.1, 4.1-4.4, 4.9")
 
 
 # ---------------------------------------------------------------- Diff-AE ablation
@@ -772,6 +800,19 @@ class Params:
         if n_eval > n_test:
             raise ValueError(f"eval.groups.n_groups = {n_eval} exceeds data.ilab.groups.n_test = {n_test} "
                              "(evaluation groups are drawn from the test GROUP table)")
+        return self
+
+    @model_validator(mode="after")
+    def _diffsiam_figure_runs_exist(self) -> "Params":
+        runs, fig = self.diffsiam.runs, self.eval.diffsiam_figures
+        for key, names in (("runs", fig.runs), ("loss_runs", fig.loss_runs)):
+            unknown = [r for r in names if r not in runs]
+            if unknown:
+                raise ValueError(f"eval.diffsiam_figures.{key}: {unknown} are not in diffsiam.runs ({sorted(runs)})")
+        simsiam = [r for r in (*fig.runs, *fig.loss_runs) if runs[r].method == "simsiam"]
+        if simsiam:
+            raise ValueError(f"eval.diffsiam_figures: {sorted(set(simsiam))} are SimSiam runs, which have no decoder "
+                             "and no Eq. 3.11 loss")
         return self
 
     @property

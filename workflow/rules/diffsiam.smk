@@ -9,7 +9,9 @@ DIFFSIAM_RUN_RE = "|".join(DIFFSIAM_RUNS) or "^$"
 DIFFSIAM_NUMBERS = ",".join(f"{EVAL}/diffsiam/{r}.csv" for r in DIFFSIAM_RUNS)
 
 DIFFSIAM_TABLES = [f"{REPORTS}/diffsiam/table4_{n}.csv" for n in (1, 2)]
-DIFFSIAM_TARGETS = DIFFSIAM_TABLES if DIFFSIAM_CHAIN else []
+DIFFSIAM_FIGURES = f"{REPORTS}/diffsiam/figures"
+DIFFSIAM_TARGETS = [*DIFFSIAM_TABLES, DIFFSIAM_FIGURES] if DIFFSIAM_CHAIN else []
+DIFFSIAM_FIG = config["eval"]["diffsiam_figures"]
 
 # Claims read the two tables when DiffSiam runs.
 DIFFSIAM_TABLES_INPUT = (
@@ -178,3 +180,53 @@ rule table_diffsiam:
     shell:
         f"diffae table-diffsiam --params {{params.cfg}} --numbers {DIFFSIAM_NUMBERS} --table4-1 {{output.t1}} "
         f"--table4-2 {{output.t2}} 2>&1 | tee {{log}}"
+
+
+rule eval_diffsiam_figures:
+    input:
+        dm=f"{DIFFSIAM}/dm/final.pt",
+        models=expand(f"{DIFFSIAM}/{{r}}/final.pt", r=DIFFSIAM_FIG["runs"]),
+        images=f"{CIFAR10}/images.npy",
+    output:
+        directory(f"{EVAL}/diffsiam_figures"),
+    log:
+        f"{LOGS}/eval_diffsiam_figures.log",
+    benchmark:
+        f"{BENCH}/eval_diffsiam_figures.tsv"
+    conda:
+        "../envs/diffae.yaml"
+    resources:
+        **GPU_JOB,
+    params:
+        cfg=PARAMS,
+        tracked=tracked("eval-diffsiam-figures"),
+    shell:
+        f"diffae eval-diffsiam-figures --params {{params.cfg}} --dm {{input.dm}} --models {DIFFSIAM} "
+        f"--prepared {CIFAR10} --outdir {{output}} 2>&1 | tee {{log}}"
+
+
+rule figures_diffsiam:
+    input:
+        grids=f"{EVAL}/diffsiam_figures",
+        models=expand(f"{DIFFSIAM}/{{r}}/final.pt", r=DIFFSIAM_FIG["loss_runs"]),
+    output:
+        report(
+            directory(DIFFSIAM_FIGURES),
+            patterns=["{name}.png"],
+            caption="../report/diffsiam_figures.rst",
+            category="DiffSiam",
+        ),
+    log:
+        f"{LOGS}/figures_diffsiam.log",
+    benchmark:
+        f"{BENCH}/figures_diffsiam.tsv"
+    conda:
+        "../envs/diffae.yaml"
+    resources:
+        **CPU_JOB,
+    params:
+        cfg=PARAMS,
+        tracked=tracked("figures-diffsiam"),
+    shell:
+        f"diffae figures-diffsiam --params {{params.cfg}} --grids {{input.grids}} --models {DIFFSIAM} "
+        f"--outdir {{output}} 2>&1 | tee {{log}}"
