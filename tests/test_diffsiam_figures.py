@@ -185,3 +185,11 @@ def test_loss_curves_need_the_diffusion_term(tmp_path):
         loss_curves({"simsiam": tmp_path / "simsiam" / "metrics.csv"})
     with pytest.raises(FileNotFoundError, match="nope"):
         loss_curves({"nope": tmp_path / "nope" / "metrics.csv"})
+
+
+def test_loss_gap_in_the_caption():
+    from diffae.report.figures_diffsiam import largest_gap
+    curves = pd.DataFrame({"run": ["a", "a", "b", "b", "b"], "step": [1, 2, 1, 2, 3],
+                           "l_diffusion": [1.0, 0.5, 1.0, 0.6, 0.1]})
+    assert largest_gap(curves, {"a": "A"}) == " Largest difference from A: 20 % of its loss."
+    assert largest_gap(curves[curves.run == "a"], {}) == ""

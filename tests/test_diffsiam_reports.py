@@ -10,6 +10,7 @@ from diffae.report.claims_diffsiam import DIFFSIAM_CLAIMS
 from diffae.report.diffsiam_tables import COLUMN, build_table4_1, build_table4_2, method_name
 from diffae.report.paper_numbers import (DIFFSIAM_TABLE4_1, DIFFSIAM_TABLE4_1_COLUMNS, DIFFSIAM_TABLE4_2,
                                          DIFFSIAM_TABLE4_2_COLUMNS)
+from diffae.report.metrics_summary import metrics_summary
 from diffae.report.tables import NOT_COMPARABLE
 
 DATASET = {v: k for k, v in COLUMN.items()}   # thesis column -> our dataset name
@@ -198,3 +199,20 @@ def test_claims_missing_tables_or_cells_read_na(tmp_path):
     assert df.loc["o3", "supported"] == NA and df.loc["o5", "supported"] == NA
     assert df.loc["o1", "supported"] is True and "8 of 9 sets" in df.loc["o1", "ours"]
     assert df.loc["o4", "supported"] is True
+
+
+def test_metrics_json_holds_both_tables(tmp_path):
+    paths = _thesis_runs(tmp_path / "runs")
+    t41, t42 = tmp_path / "table4_1.csv", tmp_path / "table4_2.csv"
+    build_table4_1(paths, str(t41))
+    build_table4_2(paths, str(t42))
+    pd.DataFrame({"claim": ["o1"], "supported": ["True"]}).to_csv(tmp_path / "claims.csv", index=False)
+    s = metrics_summary(None, None, None, None, tmp_path / "claims.csv", tmp_path / "m.json",
+                        diffsiam_table4_1_csv=t41, diffsiam_table4_2_csv=t42)
+    hier = DIFFSIAM_TABLE4_1["DiffSiam (Hier.)"]
+    assert s["diffsiam"]["table4_1"]["DiffSiam (Hier.)"]["DTD"] == pytest.approx(hier["DTD"])
+    assert s["diffsiam"]["table4_1"]["DiffSiam (Hier.)"]["Avg"] == pytest.approx(hier["Avg"], abs=1e-3)
+    assert s["diffsiam"]["table4_2"]["5"]["SimSiam"]["CIFAR10"] == pytest.approx(
+        DIFFSIAM_TABLE4_2[5]["SimSiam"]["CIFAR10"][0])
+    assert "Flowers" not in s["diffsiam"]["table4_2"]["5"]["SimSiam"]
+    assert metrics_summary(None, None, None, None, tmp_path / "claims.csv", tmp_path / "m2.json")["diffsiam"] == {}

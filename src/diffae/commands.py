@@ -668,12 +668,14 @@ TABLE: tuple[Command, ...] = (
     Command(
         name="metrics", help="the headline numbers of every table as one JSON (dvc metrics show/diff)",
         target="diffae.report.metrics_summary:metrics_summary",
-        inputs=(*DIFFUSEGAE_TABLES_IN, DIFFAE_TABLE2_IN, *DIFFAE_ZOO_IN, *DIFFAE_ATTR_IN, "claims"), outputs=("out",),
+        inputs=(*DIFFUSEGAE_TABLES_IN, DIFFAE_TABLE2_IN, *DIFFAE_ZOO_IN, *DIFFAE_ATTR_IN, *DIFFSIAM_TABLES_IN, "claims"),
+        outputs=("out",),
         kwargs={"table1_csv": flag("table1"), "table2_csv": flag("table2"),
                 "diffae_table2_csv": flag("diffae-table2"), "ppl_csv": flag("ppl"), "claims_csv": flag("claims"),
                 "out_json": flag("out"), "diffae_table4_csv": flag("diffae-table4"),
                 "diffae_ppl_csv": flag("diffae-ppl"), "diffae_table7_csv": flag("diffae-table7"),
-                **{f"diffae_table{n}_csv": flag(f"diffae-table{n}") for n in (3, 8, 9, 10)}}),
+                **{f"diffae_table{n}_csv": flag(f"diffae-table{n}") for n in (3, 8, 9, 10)},
+                **{f"diffsiam_table4_{n}_csv": flag(f"diffsiam-table4-{n}") for n in (1, 2)}}),
     # ---------------------------------------------------------------- utilities
     Command(
         name="fetch-weights", help="download the FID/LPIPS metric weights (on a machine with internet access)",

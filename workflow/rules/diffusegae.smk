@@ -482,6 +482,7 @@ rule metrics:
         **DIFFAE_TABLE2_INPUT,
         **DIFFAE_ZOO_INPUT,
         **DIFFAE_ATTR_INPUT,
+        **DIFFSIAM_TABLES_INPUT,
         **DIFFUSEGAE_TABLES_INPUT,
         claims=f"{REPORTS}/claims.csv",
     output:
@@ -499,5 +500,4 @@ rule metrics:
         tracked=tracked("metrics"),
     shell:
         f"diffae metrics --params {{params.cfg}} {DIFFUSEGAE_TABLES_FLAGS}{DIFFAE_TABLE2_FLAG}{DIFFAE_ZOO_FLAGS}"
-        f"{DIFFAE_ATTR_FLAGS}--claims "
-        f"{{input.claims}} --out {{output}} 2>&1 | tee {{log}}"
+        f"{DIFFAE_ATTR_FLAGS}{DIFFSIAM_TABLES_FLAGS}--claims {{input.claims}} --out {{output}} 2>&1 | tee {{log}}"

@@ -33,6 +33,16 @@ def loss_curves(logs: dict[str, str | Path]) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)[["run", "step", "l_diffusion"]]
 
 
+def largest_gap(curves: pd.DataFrame, labels: dict[str, str]) -> str:
+    """" The curves differ by at most x % of the first run's loss" over the steps all runs logged ("" for one run)."""
+    wide = curves.pivot_table(index="step", columns="run", values="l_diffusion").dropna()
+    runs = list(dict.fromkeys(curves["run"]))
+    if len(runs) < 2 or wide.empty:
+        return ""
+    gap = max(float(((wide[r] - wide[runs[0]]).abs() / wide[runs[0]]).max()) for r in runs[1:])
+    return f" Largest difference from {labels.get(runs[0], runs[0])}: {100 * gap:.3g} % of its loss."
+
+
 def loss_figure(curves: pd.DataFrame, labels: dict[str, str], out_png: str | Path, caption: str) -> None:
     """Fig. 4.9: one line per run, log-scale loss."""
     fig = Figure(figsize=(4.8, 3.8))
@@ -60,7 +70,8 @@ def diffsiam_figures(*, grids_dir: str | Path, models_dir: str | Path, loss_runs
     curves = loss_curves({r: Path(models_dir) / r / "metrics.csv" for r in loss_runs})
     labels = {r: method_name(runs[r].method, runs[r].variant, runs[r].k_mode) for r in loss_runs}
     caption = (f"Eq. 3.11 loss of one minibatch at each logged iteration of {', '.join(labels.values())} (thesis: "
-               f"Hier. vs Hier.-Detach, dataset [UNSPECIFIED]); CIFAR-10 runs of preset {preset}.")
+               f"Hier. vs Hier.-Detach, dataset [UNSPECIFIED]); CIFAR-10 runs of preset {preset}."
+               f"{largest_gap(curves, labels)}")
     out_png = Path(outdir) / f"{LOSS_FIGURE}.png"
     loss_figure(curves, labels, out_png, caption)
     with atomic_path(out_png.with_suffix(".csv")) as tmp:
