@@ -1,4 +1,5 @@
 import functools
+import itertools
 import os
 import shutil
 import sys
@@ -12,14 +13,28 @@ VENV_BIN = Path(sys.executable).parent
 
 
 def dvc_stages(repo):
-    """dvc.yaml's stages with each `foreach` (over a params.yaml list or dict) expanded to DVC's `name@item` stages."""
+    """dvc.yaml's stages with each `foreach` (over a params.yaml list or dict) expanded to DVC's `name@item` stages
+    and each `matrix` to DVC's `name@value1-value2` stages."""
     params = yaml.safe_load((repo / "params.yaml").read_text())
+
+    def lookup(ref):
+        return functools.reduce(lambda node, key: node[key], ref[2:-1].split("."), params)
+
     stages = {}
     for name, stage in yaml.safe_load((repo / "dvc.yaml").read_text())["stages"].items():
+        if "matrix" in stage:
+            axes = {k: lookup(v) for k, v in stage["matrix"].items()}
+            body = yaml.safe_dump({k: v for k, v in stage.items() if k != "matrix"})
+            for combo in itertools.product(*axes.values()):
+                text = body
+                for key, value in zip(axes, combo):
+                    text = text.replace(f"${{item.{key}}}", str(value))
+                stages[f"{name}@{'-'.join(map(str, combo))}"] = yaml.safe_load(text)
+            continue
         if "foreach" not in stage:
             stages[name] = stage
             continue
-        items = functools.reduce(lambda node, key: node[key], stage["foreach"][2:-1].split("."), params)
+        items = lookup(stage["foreach"])
         for item in items:  # a list gives ${item}; a dict gives ${key} (DVC's names: name@key)
             text = yaml.safe_dump(stage["do"])
             text = text.replace("${key}", str(item)) if isinstance(items, dict) else text.replace("${item}", str(item))

@@ -22,7 +22,8 @@ GPU_RULES = {"train_diffae", "train_ddim", "train_diffae_zoo", "train_ddim_zoo",
              "encode_diffusegae", "eval_diffae_table2", "eval_diffae_zdim", "eval_table2", "eval_editing", "eval_ppl",
              "train_latent_zoo", "encode_zoo", "eval_diffae_uncond", "eval_diffae_figures", "eval_diffae_ppl",
              "fit_attr_classifier", "eval_diffae_manipulation", "eval_diffae_fewshot", "train_diffsiam_dm",
-             "train_diffsiam", "eval_diffsiam_transfer", "eval_diffsiam_figures"}
+             "train_diffsiam", "eval_diffsiam_transfer", "eval_diffsiam_figures",
+             "train_diffsiam_gen", "eval_diffsiam_gen_figures"}
 
 
 def _slurm_jobs():

@@ -169,7 +169,7 @@ def test_grids_of_the_figures(runs):
                                outdir=root / "x", dataset="cifar10", clip_x0=True, preset="test", device="cpu")
     with pytest.raises(ValueError, match="no decoder"):
         load_pdae_codec(dm, "DDIM")  # a DM artifact is not a run
-    out = diffsiam_figures(grids_dir=root / "grids", models_dir=root / "models", loss_runs=cfg.loss_runs,
+    out = diffsiam_figures(grids_dirs=[root / "grids"], models_dir=root / "models", loss_runs=cfg.loss_runs,
                            runs=all_runs, preset="test", outdir=root / "figures")
     assert sorted(p.name for p in out) == sorted([f"{p.stem}.png" for p in paths] + ["fig4_9_loss.png"])
     assert all(p.stat().st_size > 5000 for p in out)

@@ -38,9 +38,10 @@ def dry_run_jobs(repo, env, *extra):
         if current is None:
             continue
         s = line.strip()
-        if s.startswith("wildcards:"):  # a wildcard job: key it as DVC names a foreach stage, rule@value
+        if s.startswith("wildcards:"):  # a wildcard job: key it as DVC names a foreach / matrix stage, rule@v1-v2
             name = next(k for k, v in jobs.items() if v is current)
-            jobs[f"{name}@{s.split('=', 1)[1].strip()}"] = jobs.pop(name)
+            values = [w.split("=", 1)[1].strip() for w in s[len("wildcards:"):].split(",")]
+            jobs[f"{name}@{'-'.join(values)}"] = jobs.pop(name)
         elif s.startswith("output:"):
             current["output"] = [x.strip() for x in s[len("output:"):].split(",") if x.strip()]
         elif s.startswith("input:"):
@@ -94,7 +95,8 @@ def test_snakefile_and_dvc_yaml_agree(repo, tool_env):
         rule, _, item = name.partition("@")
         folder = {"finetune": "diffusegae", "train_diffae_zoo": f"{item}/diffae", "train_ddim_zoo": f"{item}/ddim",
                   "train_latent_zoo": f"{item}/latent_ddim", "train_diffae_zdim": f"ffhq/diffae_z{item}",
-                  "train_diffsiam": f"diffsiam/{item}", "train_diffsiam_dm": "diffsiam/dm"}.get(
+                  "train_diffsiam": f"diffsiam/{item}", "train_diffsiam_dm": "diffsiam/dm",
+                  "train_diffsiam_gen": "/diffsiam/".join(item.split("-"))}.get(
             rule, name.removeprefix("train_"))
         assert curves == ({f"data/models/{folder}/metrics.csv"} if name.startswith("train_") or name == "finetune"
                           else set()), name

@@ -242,6 +242,17 @@ TABLE: tuple[Command, ...] = (
         kwargs={"run": flag("diffsiam-run"), "runs": param("diffsiam.runs"), "simsiam_weight": param("diffsiam.simsiam_weight"),
                 "nets": param("model.diffsiam"), "prepared": flag("prepared"), "dm": flag("dm"),
                 "out_dir": flag("out"), "train_cfg": param("train.diffsiam"), "diff_cfg": param("diffusion")}),
+    training(
+        name="train-diffsiam-gen", help="train one run of eval.diffsiam_figures.runs on a zoo dataset over its DDIM "
+                                        "baseline (DiffSiam's generative runs, Figs 4.1-4.4)",
+        target="diffae.train.recipes.diffsiam:run",
+        reads=("diffsiam", "model.diffsiam", "diffusion.T", "diffusion.beta_schedule", "train.diffsiam_gen"),
+        options=(Flag("diffsiam-run", help="the run's name in diffsiam.runs"),),
+        inputs=("prepared", Flag("dm", help="final.pt of the dataset's DDIM baseline (the frozen DM)")),
+        outputs=(TRAIN_OUT,),
+        kwargs={"run": flag("diffsiam-run"), "runs": param("diffsiam.runs"), "simsiam_weight": param("diffsiam.simsiam_weight"),
+                "nets": param("model.diffsiam"), "prepared": flag("prepared"), "dm": flag("dm"),
+                "out_dir": flag("out"), "train_cfg": param("train.diffsiam_gen"), "diff_cfg": param("diffusion")}),
     Command(
         name="eval-diffsiam-transfer", help="DiffSiam Tables 4.1-4.2 numbers of one trained encoder: many-shot linear "
                                             "and 5-way few-shot accuracy on CIFAR-10 and the transfer sets",
@@ -264,22 +275,23 @@ TABLE: tuple[Command, ...] = (
              "full-z interpolation of the runs eval.diffsiam_figures.runs",
         target="diffae.eval.diffsiam_figures:write_diffsiam_figures",
         reads=("eval.diffsiam_figures", "diffsiam.runs", "diffusion.clip_x0", "preset", "device"),
-        inputs=(Flag("dm", help="final.pt of the frozen DM (train-diffsiam-dm)"),
-                Flag("models", help="folder holding <run>/final.pt of the train-diffsiam runs"), "prepared"),
+        options=(Flag("dataset", choices=("cifar10", *ZOO_DATASETS), help="the runs' dataset (file names, captions)"),),
+        inputs=(Flag("dm", help="final.pt of the frozen DM (train-diffsiam-dm, or a zoo dataset's DDIM)"),
+                Flag("models", help="folder holding <run>/final.pt of the runs"), "prepared"),
         outputs=(Flag("outdir", help="folder of the grids (.npz)"),),
         kwargs={"models_dir": flag("models"), "dm": flag("dm"), "runs": param("eval.diffsiam_figures.runs"),
                 "all_runs": param("diffsiam.runs"), "prepared": flag("prepared"), "outdir": flag("outdir"),
-                "dataset": const("cifar10"), "cfg": param("eval.diffsiam_figures"),
+                "dataset": flag("dataset"), "cfg": param("eval.diffsiam_figures"),
                 "clip_x0": param("diffusion.clip_x0"), "preset": param("preset"), "device": derived("torch_device")}),
     Command(
         name="figures-diffsiam", help="draw DiffSiam's figures: the grids, and Fig. 4.9 (training loss) from the "
                                       "runs' metrics.csv",
         target="diffae.report.figures_diffsiam:diffsiam_figures",
         reads=("eval.diffsiam_figures.loss_runs", "diffsiam.runs", "preset"),
-        inputs=(Flag("grids", help="folder of grids (.npz) written by `diffae eval-diffsiam-figures`"),
+        inputs=(Flag("grids", help="comma-separated folders of grids (.npz) written by `diffae eval-diffsiam-figures`"),
                 Flag("models", help="folder holding <run>/metrics.csv of the train-diffsiam runs")),
         outputs=(Flag("outdir", help="folder of the figures (.png)"),),
-        kwargs={"grids_dir": flag("grids"), "models_dir": flag("models"),
+        kwargs={"grids_dirs": derived("grids_dirs"), "models_dir": flag("models"),
                 "loss_runs": param("eval.diffsiam_figures.loss_runs"), "runs": param("diffsiam.runs"),
                 "preset": param("preset"), "outdir": flag("outdir")}),
     Command(

@@ -367,6 +367,8 @@ class TrainStages:
                                                  "(decision A8; thesis: Ho et al.'s DDPM)")
     diffsiam: TrainConfig = Field(description="every DiffSiam run and its SimSiam/PDAE baselines (thesis CIFAR-10: "
                                               "400k steps, batch 128, lr 0.05; SGD + cosine by decision A7)")
+    diffsiam_gen: TrainConfig = Field(description="the generative DiffSiam/PDAE runs over a zoo dataset's DDIM (thesis: "
+                                                  "Adam 1e-4, batch 128; CelebA 290k, FFHQ 500k, Bedroom 540k steps)")
 
 
 @dataclass(frozen=True, config=_SECTION)
@@ -728,6 +730,10 @@ class DiffSiamConfig:
     runs: dict[str, DiffSiamRun] = Field(min_length=1, description="run name -> method; each trains one encoder on "
                                                                    "CIFAR-10 and fills one row of Tables 4.1-4.2")
     simsiam_weight: Float = Field(ge=0, description="weight of L_SimSiam (Eq. 3.12: 1; DiTi's code: 0.01; A6)")
+    generative_datasets: tuple[Literal[ZOO_DATASETS], ...] = Field(
+        description="diffae_zoo datasets on which the runs of eval.diffsiam_figures.runs are trained too, over the "
+                    "dataset's DDIM baseline (train.diffsiam_gen), for the generation figures (thesis: FFHQ, Bedroom "
+                    "for Figs 4.1-4.4, CelebA for 4.5 and 4.7); run only with the CIFAR-10 chain")
 
     @model_validator(mode="after")
     def _run_names_are_slugs(self) -> "DiffSiamConfig":
@@ -809,6 +815,10 @@ class Params:
             unknown = [r for r in names if r not in runs]
             if unknown:
                 raise ValueError(f"eval.diffsiam_figures.{key}: {unknown} are not in diffsiam.runs ({sorted(runs)})")
+        outside = [d for d in self.diffsiam.generative_datasets if d not in self.diffae_zoo.datasets]
+        if outside:
+            raise ValueError(f"diffsiam.generative_datasets: {outside} are not in diffae_zoo.datasets "
+                             f"({list(self.diffae_zoo.datasets)}), whose DDIM each run freezes")
         simsiam = [r for r in (*fig.runs, *fig.loss_runs) if runs[r].method == "simsiam"]
         if simsiam:
             raise ValueError(f"eval.diffsiam_figures: {sorted(set(simsiam))} are SimSiam runs, which have no decoder "

@@ -12,6 +12,17 @@ DIFFSIAM_TABLES = [f"{REPORTS}/diffsiam/table4_{n}.csv" for n in (1, 2)]
 DIFFSIAM_FIGURES = f"{REPORTS}/diffsiam/figures"
 DIFFSIAM_TARGETS = [*DIFFSIAM_TABLES, DIFFSIAM_FIGURES] if DIFFSIAM_CHAIN else []
 DIFFSIAM_FIG = config["eval"]["diffsiam_figures"]
+# The generative runs (the figure runs over a zoo dataset's DDIM), on zoo datasets that run, with the CIFAR-10 chain.
+DIFFSIAM_GEN = (
+    [d for d in config["diffsiam"]["generative_datasets"] if d in ZOO]
+    if DIFFSIAM_CHAIN
+    else []
+)
+DIFFSIAM_GEN_RE = "|".join(DIFFSIAM_GEN) or "^$"
+DIFFSIAM_FIG_RUN_RE = "|".join(DIFFSIAM_FIG["runs"])
+DIFFSIAM_GRIDS = [f"{EVAL}/diffsiam_figures"] + [
+    f"{EVAL}/diffsiam_figures_{d}" for d in DIFFSIAM_GEN
+]
 
 # Claims read the two tables when DiffSiam runs.
 DIFFSIAM_TABLES_INPUT = (
@@ -201,13 +212,67 @@ rule eval_diffsiam_figures:
         cfg=PARAMS,
         tracked=tracked("eval-diffsiam-figures"),
     shell:
-        f"diffae eval-diffsiam-figures --params {{params.cfg}} --dm {{input.dm}} --models {DIFFSIAM} "
-        f"--prepared {CIFAR10} --outdir {{output}} 2>&1 | tee {{log}}"
+        f"diffae eval-diffsiam-figures --params {{params.cfg}} --dataset cifar10 --dm {{input.dm}} --models "
+        f"{DIFFSIAM} --prepared {CIFAR10} --outdir {{output}} 2>&1 | tee {{log}}"
+
+
+rule train_diffsiam_gen:
+    input:
+        images=f"{DATA}/prepared/{{ds}}/images.npy",
+        dm=f"{MODELS}/{{ds}}/ddim/final.pt",
+    output:
+        f"{MODELS}/{{ds}}/diffsiam/{{run}}/final.pt",
+    log:
+        f"{LOGS}/train_diffsiam_gen_{{ds}}_{{run}}.log",
+    benchmark:
+        f"{BENCH}/train_diffsiam_gen_{{ds}}_{{run}}.tsv"
+    wildcard_constraints:
+        ds=DIFFSIAM_GEN_RE,
+        run=DIFFSIAM_FIG_RUN_RE,
+    conda:
+        "../envs/diffae.yaml"
+    resources:
+        **TRAIN_JOB,
+    params:
+        cfg=PARAMS,
+        tracked=tracked("train-diffsiam-gen"),
+    shell:
+        f"{TRAIN_LAUNCH} train-diffsiam-gen --params {{params.cfg}} --diffsiam-run {{wildcards.run}} --prepared "
+        f"{DATA}/prepared/{{wildcards.ds}} --dm {{input.dm}} --out {MODELS}/{{wildcards.ds}}/diffsiam/"
+        f"{{wildcards.run}} 2>&1 | tee {{log}}"
+
+
+rule eval_diffsiam_gen_figures:
+    input:
+        dm=f"{MODELS}/{{ds}}/ddim/final.pt",
+        models=expand(
+            f"{MODELS}/{{{{ds}}}}/diffsiam/{{r}}/final.pt", r=DIFFSIAM_FIG["runs"]
+        ),
+        images=f"{DATA}/prepared/{{ds}}/images.npy",
+    output:
+        directory(f"{EVAL}/diffsiam_figures_{{ds}}"),
+    log:
+        f"{LOGS}/eval_diffsiam_gen_figures_{{ds}}.log",
+    benchmark:
+        f"{BENCH}/eval_diffsiam_gen_figures_{{ds}}.tsv"
+    wildcard_constraints:
+        ds=DIFFSIAM_GEN_RE,
+    conda:
+        "../envs/diffae.yaml"
+    resources:
+        **GPU_JOB,
+    params:
+        cfg=PARAMS,
+        tracked=tracked("eval-diffsiam-figures"),
+    shell:
+        f"diffae eval-diffsiam-figures --params {{params.cfg}} --dataset {{wildcards.ds}} --dm {{input.dm}} "
+        f"--models {MODELS}/{{wildcards.ds}}/diffsiam --prepared {DATA}/prepared/{{wildcards.ds}} --outdir "
+        f"{{output}} 2>&1 | tee {{log}}"
 
 
 rule figures_diffsiam:
     input:
-        grids=f"{EVAL}/diffsiam_figures",
+        grids=DIFFSIAM_GRIDS,
         models=expand(f"{DIFFSIAM}/{{r}}/final.pt", r=DIFFSIAM_FIG["loss_runs"]),
     output:
         report(
@@ -228,5 +293,5 @@ rule figures_diffsiam:
         cfg=PARAMS,
         tracked=tracked("figures-diffsiam"),
     shell:
-        f"diffae figures-diffsiam --params {{params.cfg}} --grids {{input.grids}} --models {DIFFSIAM} "
+        f"diffae figures-diffsiam --params {{params.cfg}} --grids {','.join(DIFFSIAM_GRIDS)} --models {DIFFSIAM} "
         f"--outdir {{output}} 2>&1 | tee {{log}}"
