@@ -159,6 +159,7 @@ def test_grids_of_the_figures(runs):
     assert cf.row_labels[0] == "PDAE 0-1: x0 -> x0'" and cf.row_labels[-1] == "DiffSiam (Hier.) 1-4: x0' -> x0"
     src, tgt = cf.columns[0][1], cf.columns[-1][1]
     np.testing.assert_array_equal(src[0], tgt[1])  # the mirror row starts from the other image
+    assert "through the frozen DM alone" in cf.caption
     interp = grids["diffsiam_interpolation_cifar10"]
     assert len(interp.columns) == 3 + 2 and interp.row_labels == ["PDAE", "PDAE", "DiffSiam (Hier.)",
                                                                    "DiffSiam (Hier.)"]

@@ -234,7 +234,8 @@ TABLE: tuple[Command, ...] = (
         name="train-diffsiam", help="train one DiffSiam run (diffsiam.runs.<run>: DiffSiam, SimSiam or PDAE) on "
                                     "CIFAR-10 over the frozen DM",
         target="diffae.train.recipes.diffsiam:run",
-        reads=("diffsiam", "model.diffsiam", "diffusion.T", "diffusion.beta_schedule", "train.diffsiam"),
+        reads=("diffsiam.runs", "diffsiam.simsiam_weight", "model.diffsiam", "diffusion.T", "diffusion.beta_schedule",
+               "train.diffsiam"),
         options=(Flag("diffsiam-run", help="the run's name in diffsiam.runs (not --run: torchrun would take that "
                                           "as its own --run-path)"),),
         inputs=("prepared", Flag("dm", required=False, help="final.pt of the frozen DM (not read by SimSiam runs)")),
@@ -246,7 +247,8 @@ TABLE: tuple[Command, ...] = (
         name="train-diffsiam-gen", help="train one run of eval.diffsiam_figures.runs on a zoo dataset over its DDIM "
                                         "baseline (DiffSiam's generative runs, Figs 4.1-4.4)",
         target="diffae.train.recipes.diffsiam:run",
-        reads=("diffsiam", "model.diffsiam", "diffusion.T", "diffusion.beta_schedule", "train.diffsiam_gen"),
+        reads=("diffsiam.runs", "diffsiam.simsiam_weight", "model.diffsiam", "diffusion.T", "diffusion.beta_schedule",
+               "train.diffsiam_gen"),
         options=(Flag("diffsiam-run", help="the run's name in diffsiam.runs"),),
         inputs=("prepared", Flag("dm", help="final.pt of the dataset's DDIM baseline (the frozen DM)")),
         outputs=(TRAIN_OUT,),

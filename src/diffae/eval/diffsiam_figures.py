@@ -68,6 +68,15 @@ def lost_attributes_grid(dm, diffusion, x: Tensor, timesteps: Sequence[int], gen
                      separator_after=1)
 
 
+def _inversion(codecs: Sequence) -> str:
+    guided = {bool(c.invert_with_guidance) for c in codecs}
+    if guided == {False}:
+        return "through the frozen DM alone (thesis, A9)"
+    if guided == {True}:
+        return "with the z-guided model (PDAE/DiTi; not the thesis's A9)"
+    return "per codec's invert_with_guidance"
+
+
 @torch.no_grad()
 def counterfactual_grid(codecs: Sequence, x1: Tensor, x2: Tensor, ranges: Sequence[tuple[int, int]],
                         scales: Sequence[float], n_steps: int, what: str) -> ImageGrid:
@@ -86,9 +95,9 @@ def counterfactual_grid(codecs: Sequence, x1: Tensor, x2: Tensor, ranges: Sequen
     columns = [("source", c[1]) if k == 0 else ("target", c[1]) if k == len(scales) + 1 else c
                for k, c in enumerate(stack_rows(blocks))]
     return ImageGrid(columns, f"Counterfactuals (DiffSiam Algorithm 2, Figs 4.1-4.2): segments lo..hi-1 of z Lerped "
-                              f"toward the target's, x_T Slerped between the images' DDIM inversions through the "
-                              f"frozen DM, at scales {', '.join(f'{s:g}' for s in scales)}; T = {n_steps} DDIM steps; "
-                              f"{' above '.join(c.name for c in codecs)}. {what}.", row_labels=labels)
+                              f"toward the target's, x_T Slerped between the images' DDIM inversions "
+                              f"{_inversion(codecs)}, at scales {', '.join(f'{s:g}' for s in scales)}; T = {n_steps} "
+                              f"DDIM steps; {' above '.join(c.name for c in codecs)}. {what}.", row_labels=labels)
 
 
 @torch.no_grad()
@@ -103,7 +112,7 @@ def full_interpolation_grid(codecs: Sequence, x1: Tensor, x2: Tensor, n_interp: 
             blocks.append(interp_columns(x1[i:i + 1], x2[i:i + 1], frames[:, i:i + 1], alphas))
             labels.append(codec.name)
     return ImageGrid(stack_rows(blocks), f"Full-z interpolation (DiffSiam Figs 4.3-4.4): Lerp of all of z, Slerp of "
-                                         f"x_T inverted through the frozen DM; T = {n_steps} DDIM steps; "
+                                         f"x_T inverted {_inversion(codecs)}; T = {n_steps} DDIM steps; "
                                          f"{' above '.join(c.name for c in codecs)}. {what}.", row_labels=labels)
 
 
