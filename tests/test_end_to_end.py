@@ -48,11 +48,14 @@ def test_smoke_outputs(smoke_clone):
     assert len(claims) >= 5
     t41 = pd.read_csv(smoke_clone / "reports/diffsiam/table4_1.csv")  # smoke: every run on DTD and CIFAR-100 only
     assert list(t41["method"]) == ["SimSiam", "DiffSiam (Seq.)", "DiffSiam (Hier.)", "DiffSiam (Hier., literal Alg. 1)",
-                                   "PDAE"]
+                                   "DiffSiam (Hier.-Detach)", "PDAE"]
     assert t41[["CIFAR10", "DTD", "CIFAR100"]].notna().all().all() and t41["Aircraft"].isna().all()
     t42 = pd.read_csv(smoke_clone / "reports/diffsiam/table4_2.csv")
     assert sorted(set(t42["shots"])) == [1, 5] and t42["DTD_ci95"].notna().all()
     assert set(claims["claim"]) >= {"o1", "o3", "o5"}
+    for png in ("diffsiam_counterfactuals_cifar10", "fig4_1_counterfactuals_ffhq", "fig4_4_interpolation_lsun_bedroom",
+                "fig4_9_loss"):
+        assert (smoke_clone / f"reports/diffsiam/figures/{png}.png").stat().st_size > 5000, png
     for png in ("ilab_groups", "fig2_tsne_diffae", "fig5_tsne_zsem_zdis", "fig6_replacement", "fig7_recombination",
                 "fig8_interpolation", "fig9_single_attribute", "fig10_ppl"):
         assert (smoke_clone / f"reports/figures/{png}.png").stat().st_size > 5000, png
@@ -196,7 +199,8 @@ def test_logs_benchmarks_and_metrics_of_the_run(smoke_clone):
         bench = pd.read_csv(smoke_clone / f"logs/benchmarks/{rule}.tsv", sep="\t")
         assert {"s", "max_rss"} <= set(bench.columns) and bench["s"].iloc[0] > 0, rule
     summary = yaml.safe_load((smoke_clone / "reports/metrics.json").read_text())
-    assert set(summary) == {"diffusegae", "diffae", "claims"} and summary["claims"]["total"] > 5
+    assert set(summary) == {"diffusegae", "diffae", "diffsiam", "claims"} and summary["claims"]["total"] > 5
+    assert summary["diffsiam"]["table4_1"]["SimSiam"]["DTD"] is not None
 
 
 def test_dvc_plots_show_every_training_curve(smoke_clone, tool_env):
@@ -210,6 +214,7 @@ def test_dvc_plots_show_every_training_curve(smoke_clone, tool_env):
     params = yaml.safe_load((smoke_clone / "params.yaml").read_text())
     n_zoo = 3 * len(params["diffae_zoo"]["datasets"])  # Diff-AE, DDIM and latent DDIM per zoo dataset
     n_diffsiam = 1 + len(params["diffsiam"]["runs"])  # the frozen DM and one encoder per run
+    n_diffsiam += len(params["diffsiam"]["generative_datasets"]) * len(params["eval"]["diffsiam_figures"]["runs"])
     assert len(curves) == 7 + len(params["zsem_ablation"]["z_dims"]) + n_zoo + n_diffsiam
     assert set(shown["data"]) == curves
     for curve in curves:

@@ -124,7 +124,7 @@ def write_diffsiam_figures(*, models_dir: str | Path, dm: str | Path, runs: Sequ
     from diffae.data.prepared import load_prepared
     from diffae.eval.codecs import load_codec
     from diffae.eval.diffsiam_codec import load_pdae_codec
-    from diffae.report.diffsiam_tables import method_name
+    from diffae.utils.diffsiam_names import method_name
 
     unknown = [r for r in runs if r not in all_runs]
     if unknown:

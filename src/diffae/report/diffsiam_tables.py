@@ -25,6 +25,7 @@ from diffae.report.paper_numbers import (DIFFSIAM_TABLE4_1, DIFFSIAM_TABLE4_1_CO
                                          DIFFSIAM_TABLE4_2_COLUMNS)
 from diffae.report.tables import NOT_COMPARABLE, write_table
 from diffae.utils.atomic import atomic_write_text
+from diffae.utils.diffsiam_names import HIER, SEQ, SIMSIAM, method_name
 
 __all__ = ["build_diffsiam_tables", "build_table4_1", "build_table4_2", "method_name", "SIMSIAM", "SEQ", "HIER", "AVG"]
 
@@ -34,8 +35,6 @@ NUMBER_COLUMNS = ("run", "method", "variant", "k_mode", "protocol", "dataset", "
 COLUMN = {"cifar10": "CIFAR10", "aircraft": "Aircraft", "caltech101": "Caltech", "cars": "Cars",
           "cifar100": "CIFAR100", "dtd": "DTD", "flowers": "Flowers", "food": "Food", "pets": "Pets", "sun397": "SUN"}
 AVG = "Avg"
-SIMSIAM, SEQ, HIER = "SimSiam", "DiffSiam (Seq.)", "DiffSiam (Hier.)"
-_VARIANT = {"hierarchical": "Hier.", "sequential": "Seq.", "hierarchical_detach": "Hier.-Detach"}
 # row order: the thesis's rows, then our extra baselines / ablations, then anything else in input order
 _ORDER = (SIMSIAM, SEQ, HIER, "DiffSiam (Hier., literal Alg. 1)", "DiffSiam (Seq., literal Alg. 1)",
           "DiffSiam (Hier.-Detach)", "DiffSiam (Hier.-Detach, literal Alg. 1)", "PDAE")
@@ -44,20 +43,6 @@ PROVENANCE_COLUMNS = ("preset", "seed", "encoder", "k_mode", "variant")
 _unknown = [n for n in (SIMSIAM, SEQ, HIER) if n not in DIFFSIAM_TABLE4_1 or n not in DIFFSIAM_TABLE4_2[1]]
 if _unknown or set(DIFFSIAM_TABLE4_1_COLUMNS) != set(COLUMN.values()):
     raise RuntimeError(f"diffsiam_tables: names {_unknown} / columns disagree with paper_numbers' DiffSiam tables")
-
-
-def method_name(method: str, variant: str, k_mode: str) -> str:
-    """The thesis-style display name of a run: SimSiam and PDAE ignore variant and k_mode; DiffSiam is named by
-    its variant, with ", literal Alg. 1" for k_mode extra_steps (spec A1); anything else gets a generic name."""
-    method, variant, k_mode = (str(x) for x in (method, variant, k_mode))
-    if method == "simsiam":
-        return SIMSIAM
-    if method == "pdae":
-        return "PDAE"
-    if method == "diffsiam" and variant in _VARIANT and k_mode in ("timestep_block", "extra_steps"):
-        literal = ", literal Alg. 1" if k_mode == "extra_steps" else ""
-        return f"DiffSiam ({_VARIANT[variant]}{literal})"
-    return f"{method} ({variant}, {k_mode})"
 
 
 def _read_runs(numbers: Sequence[str | Path]) -> list[tuple[str, pd.DataFrame]]:

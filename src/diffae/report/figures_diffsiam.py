@@ -11,9 +11,9 @@ import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from diffae.report.diffsiam_tables import method_name
 from diffae.report.figures_diffae import diffae_figures
 from diffae.utils.atomic import atomic_path
+from diffae.utils.diffsiam_names import method_name
 
 LOSS_FIGURE = "fig4_9_loss"
 
