@@ -47,6 +47,20 @@ def training(*, reads: tuple[str, ...], kwargs: dict, **fields) -> Command:
                            "on_mismatch": param("on_checkpoint_mismatch")}, **fields)
 
 
+def diffsiam_training(*, name: str, help: str, section: str, run_help: str, dm: Flag) -> Command:
+    """A DiffSiam training command: one run of diffsiam.runs (``--diffsiam-run``) over a frozen DM (``dm``), with the
+    loop knobs of params ``section``."""
+    return training(
+        name=name, help=help, target="diffae.train.recipes.diffsiam:run",
+        reads=("diffsiam.runs", "diffsiam.simsiam_weight", "model.diffsiam", "diffusion.T", "diffusion.beta_schedule",
+               section),
+        options=(Flag("diffsiam-run", help=run_help),), inputs=("prepared", dm), outputs=(TRAIN_OUT,),
+        kwargs={"run": flag("diffsiam-run"), "runs": param("diffsiam.runs"),
+                "simsiam_weight": param("diffsiam.simsiam_weight"), "nets": param("model.diffsiam"),
+                "prepared": flag("prepared"), "dm": flag("dm"), "out_dir": flag("out"), "train_cfg": param(section),
+                "diff_cfg": param("diffusion")})
+
+
 TABLE: tuple[Command, ...] = (
     # ---------------------------------------------------------------- data
     Command(
@@ -230,31 +244,17 @@ TABLE: tuple[Command, ...] = (
         kwargs={"prepared": flag("prepared"), "split_csv": const(None), "out_dir": flag("out"),
                 "unet_cfg": param("model.unet"), "diff_cfg": param("diffusion"),
                 "train_cfg": param("train.diffsiam_dm")}),
-    training(
+    diffsiam_training(
         name="train-diffsiam", help="train one DiffSiam run (diffsiam.runs.<run>: DiffSiam, SimSiam or PDAE) on "
                                     "CIFAR-10 over the frozen DM",
-        target="diffae.train.recipes.diffsiam:run",
-        reads=("diffsiam.runs", "diffsiam.simsiam_weight", "model.diffsiam", "diffusion.T", "diffusion.beta_schedule",
-               "train.diffsiam"),
-        options=(Flag("diffsiam-run", help="the run's name in diffsiam.runs (not --run: torchrun would take that "
-                                          "as its own --run-path)"),),
-        inputs=("prepared", Flag("dm", required=False, help="final.pt of the frozen DM (not read by SimSiam runs)")),
-        outputs=(TRAIN_OUT,),
-        kwargs={"run": flag("diffsiam-run"), "runs": param("diffsiam.runs"), "simsiam_weight": param("diffsiam.simsiam_weight"),
-                "nets": param("model.diffsiam"), "prepared": flag("prepared"), "dm": flag("dm"),
-                "out_dir": flag("out"), "train_cfg": param("train.diffsiam"), "diff_cfg": param("diffusion")}),
-    training(
+        section="train.diffsiam", run_help="the run's name in diffsiam.runs (not --run: torchrun would take that as "
+                                           "its own --run-path)",
+        dm=Flag("dm", required=False, help="final.pt of the frozen DM (not read by SimSiam runs)")),
+    diffsiam_training(
         name="train-diffsiam-gen", help="train one run of eval.diffsiam_figures.runs on a zoo dataset over its DDIM "
                                         "baseline (DiffSiam's generative runs, Figs 4.1-4.4)",
-        target="diffae.train.recipes.diffsiam:run",
-        reads=("diffsiam.runs", "diffsiam.simsiam_weight", "model.diffsiam", "diffusion.T", "diffusion.beta_schedule",
-               "train.diffsiam_gen"),
-        options=(Flag("diffsiam-run", help="the run's name in diffsiam.runs"),),
-        inputs=("prepared", Flag("dm", help="final.pt of the dataset's DDIM baseline (the frozen DM)")),
-        outputs=(TRAIN_OUT,),
-        kwargs={"run": flag("diffsiam-run"), "runs": param("diffsiam.runs"), "simsiam_weight": param("diffsiam.simsiam_weight"),
-                "nets": param("model.diffsiam"), "prepared": flag("prepared"), "dm": flag("dm"),
-                "out_dir": flag("out"), "train_cfg": param("train.diffsiam_gen"), "diff_cfg": param("diffusion")}),
+        section="train.diffsiam_gen", run_help="the run's name in diffsiam.runs",
+        dm=Flag("dm", help="final.pt of the dataset's DDIM baseline (the frozen DM)")),
     Command(
         name="eval-diffsiam-transfer", help="DiffSiam Tables 4.1-4.2 numbers of one trained encoder: many-shot linear "
                                             "and 5-way few-shot accuracy on CIFAR-10 and the transfer sets",

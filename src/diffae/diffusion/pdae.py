@@ -23,7 +23,7 @@ import torch
 
 from diffae.diffusion.gaussian import GaussianDiffusion
 
-__all__ = ["K_MODES", "SHIFT_FORMS", "PDAEWeights", "draw_level_and_segments"]
+__all__ = ["K_MODES", "SHIFT_FORMS", "PDAEWeights", "draw_level_and_segments", "segment_of_step"]
 
 K_MODES = ("timestep_block", "extra_steps")
 SHIFT_FORMS = ("train", "guidance")
@@ -85,6 +85,11 @@ class PDAEWeights:
         return eps - ratio * w * shift
 
 
+def segment_of_step(t: torch.Tensor, n_segments: int, T: int) -> torch.Tensor:
+    """k = floor(t * n_segments / T) + 1: the block of timesteps (1..n_segments) that t falls in (ambiguity A1)."""
+    return torch.div(t * n_segments, T, rounding_mode="floor") + 1
+
+
 def draw_level_and_segments(n: int, T: int, n_segments: int, mode: str,
                             generator: torch.Generator | None = None,
                             device: torch.device | str | None = None
@@ -102,8 +107,7 @@ def draw_level_and_segments(n: int, T: int, n_segments: int, mode: str,
         raise ValueError(f"n_segments must lie in [1, T={T}), got {n_segments}")
     if mode == "timestep_block":
         t = torch.randint(0, T, (n,), generator=generator, device=device)
-        k = torch.div(t * n_segments, T, rounding_mode="floor") + 1
-        return t, t, k
+        return t, t, segment_of_step(t, n_segments, T)
     t = torch.randint(0, T - n_segments, (n,), generator=generator, device=device)
     k = torch.randint(1, n_segments + 1, (n,), generator=generator, device=device)
     return t + k, t, k

@@ -19,7 +19,7 @@ import torch
 from torch import Tensor, nn
 
 from diffae.diffusion import GaussianDiffusion
-from diffae.diffusion.pdae import SHIFT_FORMS, PDAEWeights
+from diffae.diffusion.pdae import SHIFT_FORMS, PDAEWeights, segment_of_step
 from diffae.eval.codecs import DiffusionCodec
 from diffae.nets.partition import Partition
 from diffae.nets.pdae_shift import PDAEShift
@@ -46,8 +46,8 @@ class PDAEEps(nn.Module):
         if cond is None:
             return self.shift.dm(x, t)
         if self.sample_mask == "step_block":
-            k = torch.div(t * self.n_segments, self.diffusion.T, rounding_mode="floor") + 1
-            cond = masked_code(cond, k, self.n_segments, self.variant)
+            cond = masked_code(cond, segment_of_step(t, self.n_segments, self.diffusion.T), self.n_segments,
+                               self.variant)
         eps, g = self.shift(x, t, cond)
         return self.weights.shifted_eps(eps, g, t, self.diffusion, self.form)
 
