@@ -5,7 +5,7 @@
 # Partitions `cpu` (default) and `gpu`, as workflow/profiles/slurm expects; the node advertises GPUS generic GPUs
 # (GRES without device files: jobs that ask for GPUs are scheduled as on a real GPU node and run on the CPU).
 # No accounting database: the executor plugin reads job states from squeue, which keeps finished jobs for
-# MinJobAge seconds.
+# MinJobAge seconds: a day, so a test that reads squeue after a long run still sees its first jobs.
 set -euo pipefail
 GPUS=${GPUS:-2}
 CONF=/etc/slurm
@@ -57,7 +57,7 @@ SelectType=select/cons_tres
 SelectTypeParameters=CR_Core_Memory
 GresTypes=gpu
 ReturnToService=2
-MinJobAge=900
+MinJobAge=86400
 SchedulerParameters=bf_interval=1
 MessageTimeout=30
 NodeName=$host CPUs=$cpus RealMemory=$mem Gres=gpu:$GPUS State=UNKNOWN
