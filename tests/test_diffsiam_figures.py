@@ -141,7 +141,7 @@ def runs(tmp_path_factory):
     return root, dm, all_runs
 
 
-def test_grids_of_the_figures(runs):
+def test_grids_of_the_figures(runs, repo):
     root, dm, all_runs = runs
     cfg = parse(DiffSiamFiguresEval, {
         "runs": ["pdae", "hier"], "loss_runs": ["hier", "hier_detach"], "n_pairs": 2,
@@ -149,6 +149,7 @@ def test_grids_of_the_figures(runs):
         "shift_form": "train", "sample_mask": "full", "invert_with_guidance": False, "seed": 0})
     paths = write_diffsiam_figures(models_dir=root / "models", dm=dm, runs=cfg.runs, all_runs=all_runs,
                                    prepared=root / "prepared", outdir=root / "grids", dataset="cifar10", cfg=cfg,
+                                   manipulation=load_params(repo / "params.yaml").eval.diffsiam_manipulation,
                                    clip_x0=True, preset="test", device="cpu")
     grids = {p.stem: load_grid(p) for p in paths}
     lost = grids["diffsiam_lost_attributes_cifar10"]
@@ -167,7 +168,8 @@ def test_grids_of_the_figures(runs):
         write_diffsiam_figures(models_dir=root / "models", dm=dm, runs=["s"], cfg=cfg, prepared=root / "prepared",
                                all_runs={"s": parse(DiffSiamRun, {"method": "simsiam", "variant": "hierarchical",
                                                                   "k_mode": "timestep_block"})},
-                               outdir=root / "x", dataset="cifar10", clip_x0=True, preset="test", device="cpu")
+                               outdir=root / "x", dataset="cifar10", manipulation=None, clip_x0=True, preset="test",
+                               device="cpu")
     with pytest.raises(ValueError, match="no decoder"):
         load_pdae_codec(dm, "DDIM")  # a DM artifact is not a run
     out = diffsiam_figures(grids_dirs=[root / "grids"], models_dir=root / "models", loss_runs=cfg.loss_runs,

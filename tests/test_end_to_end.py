@@ -54,6 +54,7 @@ def test_smoke_outputs(smoke_clone):
     assert sorted(set(t42["shots"])) == [1, 5] and t42["DTD_ci95"].notna().all()
     assert set(claims["claim"]) >= {"o1", "o3", "o5"}
     for png in ("diffsiam_counterfactuals_cifar10", "fig4_1_counterfactuals_ffhq", "fig4_4_interpolation_lsun_bedroom",
+                "fig4_6_manipulation_lsun_bedroom",
                 "fig4_9_loss"):
         assert (smoke_clone / f"reports/diffsiam/figures/{png}.png").stat().st_size > 5000, png
     for png in ("ilab_groups", "fig2_tsne_diffae", "fig5_tsne_zsem_zdis", "fig6_replacement", "fig7_recombination",

@@ -273,10 +273,11 @@ TABLE: tuple[Command, ...] = (
                 "device": derived("torch_device"), "out": flag("out")}),
     Command(
         name="eval-diffsiam-figures",
-        help="DiffSiam Figs 1.1 and 4.1-4.4 grids: the frozen DM's x0 predictions, Algorithm 2 counterfactuals and "
-             "full-z interpolation of the runs eval.diffsiam_figures.runs",
+        help="DiffSiam Figs 1.1 and 4.1-4.7 grids: the frozen DM's x0 predictions, Algorithm 2 counterfactuals, "
+             "full-z interpolation and Algorithm 3 manipulation of the runs eval.diffsiam_figures.runs",
         target="diffae.eval.diffsiam_figures:write_diffsiam_figures",
-        reads=("eval.diffsiam_figures", "diffsiam.runs", "diffusion.clip_x0", "preset", "device"),
+        reads=("eval.diffsiam_figures", "eval.diffsiam_manipulation", "diffsiam.runs", "diffusion.clip_x0", "preset",
+               "device"),
         options=(Flag("dataset", choices=("cifar10", *ZOO_DATASETS), help="the runs' dataset (file names, captions)"),),
         inputs=(Flag("dm", help="final.pt of the frozen DM (train-diffsiam-dm, or a zoo dataset's DDIM)"),
                 Flag("models", help="folder holding <run>/final.pt of the runs"), "prepared"),
@@ -284,6 +285,7 @@ TABLE: tuple[Command, ...] = (
         kwargs={"models_dir": flag("models"), "dm": flag("dm"), "runs": param("eval.diffsiam_figures.runs"),
                 "all_runs": param("diffsiam.runs"), "prepared": flag("prepared"), "outdir": flag("outdir"),
                 "dataset": flag("dataset"), "cfg": param("eval.diffsiam_figures"),
+                "manipulation": param("eval.diffsiam_manipulation"),
                 "clip_x0": param("diffusion.clip_x0"), "preset": param("preset"), "device": derived("torch_device")}),
     Command(
         name="figures-diffsiam", help="draw DiffSiam's figures: the grids, and Fig. 4.9 (training loss) from the "
@@ -291,7 +293,8 @@ TABLE: tuple[Command, ...] = (
         target="diffae.report.figures_diffsiam:diffsiam_figures",
         reads=("eval.diffsiam_figures.loss_runs", "diffsiam.runs", "preset"),
         inputs=(Flag("grids", help="comma-separated folders of grids (.npz) written by `diffae eval-diffsiam-figures`"),
-                Flag("models", help="folder holding <run>/metrics.csv of the train-diffsiam runs")),
+                Flag("models", required=False, help="folder holding <run>/metrics.csv of the train-diffsiam runs "
+                                                    "(Fig. 4.9; without it, the grids only)")),
         outputs=(Flag("outdir", help="folder of the figures (.png)"),),
         kwargs={"grids_dirs": derived("grids_dirs"), "models_dir": flag("models"),
                 "loss_runs": param("eval.diffsiam_figures.loss_runs"), "runs": param("diffsiam.runs"),

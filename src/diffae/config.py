@@ -632,6 +632,45 @@ class DiffSiamFiguresEval:
     seed: Int = _seed("the image pairs and Fig. 1.1's noise")
 
 
+ZOO_DATASETS = ("ffhq", "celeba", "lsun_horse", "lsun_bedroom")
+
+
+@dataclass(frozen=True, config=_SECTION)
+class DiffSiamManipulationEval:
+    """DiffSiam Figs 4.5-4.7: Algorithm 3 (z + lambda sigma w/|w|) with ProbMask classifiers (Figs 4.5-4.6) and
+    without a mask (Fig. 4.7), on the generative runs of eval.diffsiam_figures.runs."""
+
+    attributes: dict[Literal[ZOO_DATASETS], tuple[str, ...]] = Field(
+        description="dataset -> attributes of its labels to manipulate (thesis Fig. 4.5: Wearing_Hat and others not "
+                    "named; Fig. 4.6 Bedroom: indoor lighting, rusty, cluttered space, carpet)")
+    keep: dict[Literal[ZOO_DATASETS], PosInt] = Field(
+        description="dataset -> d', the dimensions ProbMask keeps (thesis: CelebA 16, Bedroom 32 of d = 512)")
+    keep_attribute: dict[str, PosInt] = Field(
+        description="attribute -> its own d' (thesis: Wearing_Hat 128)")
+    full_dim: tuple[Literal[ZOO_DATASETS], ...] = Field(
+        description="datasets manipulated also without ProbMask (all d dimensions; thesis Fig. 4.7: CelebA)")
+    scales: tuple[Float, ...] = Field(
+        min_length=1, description="lambda / sqrt(d) on each side of the original, which sits in the centre "
+                                  "([UNSPECIFIED]; PDAE/DiTi: 0.3)")
+    n_images: Int = Field(ge=1, description="images manipulated per attribute (test split where the labels have one)")
+    T: PosInt = Field(description="DDIM steps of inversion and generation ([UNSPECIFIED]; DiTi: 500 / 200)")
+    epochs: Int = Field(ge=1, description="classifier epochs (DiTi: 10)")
+    batch_size: Int = Field(ge=1, description="classifier batch (DiTi: 128)")
+    lr: Float = Field(gt=0, description="Adam learning rate of weights and mask scores (DiTi: 1e-4)")
+    ema_decay: Float = Field(ge=0, lt=1, description="EMA of the classifier weights (DiTi: 0.999)")
+    seed: Int = _seed("the classifiers, their masks and the images")
+
+    @model_validator(mode="after")
+    def _datasets_agree(self) -> "DiffSiamManipulationEval":
+        missing = [d for d in self.attributes if d not in self.keep]
+        if missing:
+            raise ValueError(f"eval.diffsiam_manipulation.keep: no d' for {missing}")
+        unlabelled = [d for d in self.full_dim if d not in self.attributes]
+        if unlabelled:
+            raise ValueError(f"eval.diffsiam_manipulation.full_dim: {unlabelled} have no attributes")
+        return self
+
+
 @dataclass(frozen=True, config=_SECTION)
 class EvalConfig:
     """Evaluation settings."""
@@ -651,6 +690,7 @@ class EvalConfig:
     transfer_linear: TransferLinearEval = Field(description="DiffSiam Table 4.1")
     transfer_fewshot: TransferFewShotEval = Field(description="DiffSiam Table 4.2")
     diffsiam_figures: DiffSiamFiguresEval = Field(description="DiffSiam Figs 1.1, 4.1-4.4, 4.9")
+    diffsiam_manipulation: DiffSiamManipulationEval = Field(description="DiffSiam Figs 4.5-4.7")
 
 
 # ---------------------------------------------------------------- Diff-AE ablation
@@ -664,8 +704,6 @@ class ZsemAblation:
 
 
 # ---------------------------------------------------------------- Diff-AE per dataset
-ZOO_DATASETS = ("ffhq", "celeba", "lsun_horse", "lsun_bedroom")
-
 
 @dataclass(frozen=True, config=_SECTION)
 class OfficialModels:

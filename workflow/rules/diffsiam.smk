@@ -10,19 +10,25 @@ DIFFSIAM_NUMBERS = ",".join(f"{EVAL}/diffsiam/{r}.csv" for r in DIFFSIAM_RUNS)
 
 DIFFSIAM_TABLES = [f"{REPORTS}/diffsiam/table4_{n}.csv" for n in (1, 2)]
 DIFFSIAM_FIGURES = f"{REPORTS}/diffsiam/figures"
-DIFFSIAM_TARGETS = [*DIFFSIAM_TABLES, DIFFSIAM_FIGURES] if DIFFSIAM_CHAIN else []
 DIFFSIAM_FIG = config["eval"]["diffsiam_figures"]
-# The generative runs (the figure runs over a zoo dataset's DDIM), on zoo datasets that run, with the CIFAR-10 chain.
-DIFFSIAM_GEN = (
-    [d for d in config["diffsiam"]["generative_datasets"] if d in ZOO]
+# The generative runs (the figure runs over a zoo dataset's DDIM) on the zoo datasets that run; with or without
+# the CIFAR-10 chain (a paper-diffae-* preset trains them over its dataset's DDIM).
+DIFFSIAM_GEN = [d for d in config["diffsiam"]["generative_datasets"] if d in ZOO]
+DIFFSIAM_GEN_RE = "|".join(DIFFSIAM_GEN) or "^$"
+DIFFSIAM_FIG_RUN_RE = "|".join(DIFFSIAM_FIG["runs"])
+DIFFSIAM_GRIDS = ([f"{EVAL}/diffsiam_figures"] if DIFFSIAM_CHAIN else []) + [
+    f"{EVAL}/diffsiam_figures_{d}" for d in DIFFSIAM_GEN
+]
+DIFFSIAM_TARGETS = (DIFFSIAM_TABLES if DIFFSIAM_CHAIN else []) + (
+    [DIFFSIAM_FIGURES] if DIFFSIAM_GRIDS else []
+)
+# Fig. 4.9 plots the CIFAR-10 runs' losses.
+DIFFSIAM_LOSS_MODELS = (
+    expand(f"{DIFFSIAM}/{{r}}/final.pt", r=DIFFSIAM_FIG["loss_runs"])
     if DIFFSIAM_CHAIN
     else []
 )
-DIFFSIAM_GEN_RE = "|".join(DIFFSIAM_GEN) or "^$"
-DIFFSIAM_FIG_RUN_RE = "|".join(DIFFSIAM_FIG["runs"])
-DIFFSIAM_GRIDS = [f"{EVAL}/diffsiam_figures"] + [
-    f"{EVAL}/diffsiam_figures_{d}" for d in DIFFSIAM_GEN
-]
+DIFFSIAM_LOSS_FLAG = f"--models {DIFFSIAM} " if DIFFSIAM_CHAIN else ""
 
 # Claims read the two tables when DiffSiam runs.
 DIFFSIAM_TABLES_INPUT = (
@@ -249,6 +255,7 @@ rule eval_diffsiam_gen_figures:
             f"{MODELS}/{{{{ds}}}}/diffsiam/{{r}}/final.pt", r=DIFFSIAM_FIG["runs"]
         ),
         images=f"{DATA}/prepared/{{ds}}/images.npy",
+        labels=f"{DATA}/prepared/{{ds}}/labels.csv",
     output:
         directory(f"{EVAL}/diffsiam_figures_{{ds}}"),
     log:
@@ -273,7 +280,7 @@ rule eval_diffsiam_gen_figures:
 rule figures_diffsiam:
     input:
         grids=DIFFSIAM_GRIDS,
-        models=expand(f"{DIFFSIAM}/{{r}}/final.pt", r=DIFFSIAM_FIG["loss_runs"]),
+        models=DIFFSIAM_LOSS_MODELS,
     output:
         report(
             directory(DIFFSIAM_FIGURES),
@@ -293,5 +300,5 @@ rule figures_diffsiam:
         cfg=PARAMS,
         tracked=tracked("figures-diffsiam"),
     shell:
-        f"diffae figures-diffsiam --params {{params.cfg}} --grids {','.join(DIFFSIAM_GRIDS)} --models {DIFFSIAM} "
+        f"diffae figures-diffsiam --params {{params.cfg}} --grids {','.join(DIFFSIAM_GRIDS)} {DIFFSIAM_LOSS_FLAG}"
         f"--outdir {{output}} 2>&1 | tee {{log}}"

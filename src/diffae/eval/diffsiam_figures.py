@@ -6,6 +6,8 @@ runs with a decoder; each caption states what was run. ``diffae.report.figures_d
                 at each scale; x0 -> x0' and the mirror x0' -> x0, per segment range, PDAE above DiffSiam (for PDAE
                 the same dimension ranges of its unpartitioned z, as the thesis does)
   Figs 4.3/4.4  full-z interpolation (Lerp all of z, Slerp x_T), PDAE above DiffSiam
+  Figs 4.5-4.7  modular manipulation (Algorithm 3) with ProbMask classifiers and without a mask, on datasets
+                with labelled attributes (``diffae.eval.diffsiam_manipulation``)
 
 The thesis shows them on CelebA / FFHQ / Bedroom; a grid of another dataset carries the dataset in its file name
 and no figure number.
@@ -27,7 +29,8 @@ from diffae.eval.figure_data import ImageGrid, save_grid
 # (kind, dataset) -> the thesis's figure; other pairs are ours, unnumbered
 DIFFSIAM_FIGURES = {("lost_attributes", "celeba"): "fig1_1", ("counterfactuals", "ffhq"): "fig4_1",
                     ("counterfactuals", "lsun_bedroom"): "fig4_2", ("interpolation", "ffhq"): "fig4_3",
-                    ("interpolation", "lsun_bedroom"): "fig4_4"}
+                    ("interpolation", "lsun_bedroom"): "fig4_4", ("manipulation", "celeba"): "fig4_5",
+                    ("manipulation", "lsun_bedroom"): "fig4_6", ("manipulation_full_dim", "celeba"): "fig4_7"}
 
 
 def diffsiam_figure_name(kind: str, dataset: str) -> str:
@@ -117,13 +120,16 @@ def full_interpolation_grid(codecs: Sequence, x1: Tensor, x2: Tensor, n_interp: 
 
 
 def write_diffsiam_figures(*, models_dir: str | Path, dm: str | Path, runs: Sequence[str], all_runs: dict,
-                           prepared: str | Path, outdir: str | Path, dataset: str, cfg, clip_x0: bool, preset: str,
-                           device: str) -> list[Path]:
+                           prepared: str | Path, outdir: str | Path, dataset: str, cfg, manipulation, clip_x0: bool,
+                           preset: str, device: str) -> list[Path]:
     """`diffae eval-diffsiam-figures`: the grids of ``cfg`` (params eval.diffsiam_figures) from the frozen DM ``dm``
-    and the runs ``runs`` (their ``<models_dir>/<run>/final.pt``), on held-out pairs of ``prepared`` images."""
+    and the runs ``runs`` (their ``<models_dir>/<run>/final.pt``), on held-out pairs of ``prepared`` images, and
+    the manipulation grids of ``manipulation`` (params eval.diffsiam_manipulation) where it names attributes of
+    ``dataset``."""
     from diffae.data.prepared import load_prepared
     from diffae.eval.codecs import load_codec
     from diffae.eval.diffsiam_codec import load_pdae_codec
+    from diffae.eval.diffsiam_manipulation import manipulation_grids
     from diffae.utils.diffsiam_names import method_name
 
     unknown = [r for r in runs if r not in all_runs]
@@ -137,7 +143,8 @@ def write_diffsiam_figures(*, models_dir: str | Path, dm: str | Path, runs: Sequ
                               clip_x0=clip_x0, shift_form=cfg.shift_form, sample_mask=cfg.sample_mask,
                               invert_with_guidance=cfg.invert_with_guidance) for r in runs]
     ranges = check_segment_ranges(cfg.segment_ranges, len(codecs[0].partition.names))
-    images = load_prepared(prepared).images
+    data = load_prepared(prepared)
+    images = data.images
     if len(images) < 2 * cfg.n_pairs:
         raise ValueError(f"{prepared}: eval.diffsiam_figures.n_pairs = {cfg.n_pairs} needs {2 * cfg.n_pairs} images, "
                          f"found {len(images)}")
@@ -149,7 +156,9 @@ def write_diffsiam_figures(*, models_dir: str | Path, dm: str | Path, runs: Sequ
     gen = torch.Generator().manual_seed(cfg.seed)
     grids = {"lost_attributes": lost_attributes_grid(ddim.unet, ddim.diffusion, x1, cfg.lost_t, gen, what),
              "counterfactuals": counterfactual_grid(codecs, x1, x2, ranges, cfg.scales, cfg.T, what),
-             "interpolation": full_interpolation_grid(codecs, x1, x2, cfg.n_interp, cfg.T, what)}
+             "interpolation": full_interpolation_grid(codecs, x1, x2, cfg.n_interp, cfg.T, what),
+             **manipulation_grids(codecs, images, data.labels, dataset, manipulation,
+                                  f"{dataset} images drawn with seed {manipulation.seed}, preset {preset}", device)}
     paths = []
     for kind, grid in grids.items():
         paths.append(Path(outdir) / f"{diffsiam_figure_name(kind, dataset)}.npz")

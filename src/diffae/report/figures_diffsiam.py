@@ -62,11 +62,13 @@ def loss_figure(curves: pd.DataFrame, labels: dict[str, str], out_png: str | Pat
         fig.savefig(tmp, format="png", dpi=120)
 
 
-def diffsiam_figures(*, grids_dirs: Sequence[str | Path], models_dir: str | Path, loss_runs: Sequence[str],
+def diffsiam_figures(*, grids_dirs: Sequence[str | Path], models_dir: str | Path | None, loss_runs: Sequence[str],
                      runs: dict, preset: str, outdir: str | Path) -> list[Path]:
     """`diffae figures-diffsiam`: every grid of ``grids_dirs`` as PNG, and Fig. 4.9 from
-    ``<models_dir>/<run>/metrics.csv`` of ``loss_runs`` (+ its CSV)."""
+    ``<models_dir>/<run>/metrics.csv`` of ``loss_runs`` (+ its CSV) unless ``models_dir`` is None (no CIFAR-10 runs)."""
     written = diffae_figures(grids_dirs, outdir)
+    if models_dir is None:
+        return written
     curves = loss_curves({r: Path(models_dir) / r / "metrics.csv" for r in loss_runs})
     labels = {r: method_name(runs[r].method, runs[r].variant, runs[r].k_mode) for r in loss_runs}
     caption = (f"Eq. 3.11 loss of one minibatch at each logged iteration of {', '.join(labels.values())} (thesis: "
