@@ -157,6 +157,41 @@ def test_nonfinite_gradient_is_caught(tmp_path):
         _train(InfGrad(), tiny.make_dataset(), _cfg(), tmp_path, progress=False)
 
 
+class _HostReads(torch.overrides.TorchFunctionMode):
+    """Counts the tensor operations that hand a value to the host (on an accelerator: wait for the device)."""
+    READS = {"item", "__bool__", "__float__", "__int__", "__index__", "tolist", "numpy"}
+
+    def __init__(self):
+        super().__init__()
+        self.n = 0
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        self.n += getattr(func, "__name__", "") in self.READS
+        return func(*args, **(kwargs or {}))
+
+
+def test_updates_between_logs_and_checkpoints_do_not_read_the_device(tmp_path):
+    """The non-finite guard and the gradient norm stay on the device between log rows and checkpoints: the reads
+    of a run do not grow with its number of updates. (SGD: torch's CPU Adam reads its own step counter, a CPU
+    scalar that never waits for a GPU; fused Adam on CUDA keeps it on the device.)"""
+    reads = {}
+    for steps in (3, 12):
+        cfg = _cfg(steps=steps, log_every=steps, ckpt_every=steps, optimizer="sgd", warmup_steps=0, grad_clip=1.0)
+        with _HostReads() as mode:
+            _train(tiny.TinyRecipe(), tiny.make_dataset(), cfg, tmp_path / str(steps), progress=False)
+        reads[steps] = mode.n
+    assert reads[3] == reads[12] > 0, reads
+
+
+def test_a_bad_update_between_logs_is_reported_at_its_step_and_never_saved(tmp_path):
+    cfg = _cfg(steps=12, log_every=6, ckpt_every=4)
+    with pytest.raises(NonFiniteLossError, match=r"non-finite loss at step 5 .*mse=nan") as info:
+        _train(tiny.TinyRecipe(nan_at=5), tiny.make_dataset(), cfg, tmp_path, progress=False)
+    assert info.value.step == 5 and info.value.last_checkpoint == 4   # found before the step-6 log row
+    assert load_checkpoint(tmp_path / "checkpoints" / "last.pt")["step"] == 4
+    assert not (tmp_path / "metrics.csv").exists()   # the bad update was found before the first log row
+
+
 # --------------------------------------------------------------------------- 3: atomic writes
 
 def test_crash_while_saving_keeps_previous_checkpoint(tmp_path, monkeypatch):

@@ -18,6 +18,31 @@ EpsModel = Callable[[torch.Tensor, torch.Tensor, "torch.Tensor | None"], torch.T
 LOSS_TYPES = ("mse", "l1")
 
 
+_DEVICE_TABLES: dict[tuple[int, str], tuple[np.ndarray, torch.Tensor]] = {}
+
+
+def _device_table(arr: np.ndarray, device: torch.device) -> torch.Tensor:
+    """``arr`` as a tensor on ``device``, copied there once per array and device (float64 where supported)."""
+    key = (id(arr), str(device))
+    hit = _DEVICE_TABLES.get(key)
+    if hit is None or hit[0] is not arr:
+        dtype = torch.float32 if device.type == "mps" else torch.float64
+        hit = _DEVICE_TABLES[key] = (arr, torch.as_tensor(arr, dtype=dtype, device=device))
+    return hit[1]
+
+
+def gather_schedule(arr: np.ndarray, t: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+    """arr[t] of a float64 schedule array, shaped (N, 1, ..., 1) in ``like``'s dtype and device. Timesteps on an
+    accelerator index a copy of the table there, so no call waits for the device (a training step stays free of
+    host synchronisation); on the CPU the numpy array is indexed directly."""
+    if t.device.type == "cpu":
+        vals = torch.from_numpy(arr[t.detach().numpy()])
+    else:
+        vals = _device_table(arr, t.device)[t.detach()]
+    dtype = like.dtype if like.dtype.is_floating_point else torch.get_default_dtype()
+    return vals.to(device=like.device, dtype=dtype).reshape(-1, *([1] * (like.dim() - 1)))
+
+
 class GaussianDiffusion:
     """Forward diffusion q(x_t | x_0) = N(sqrt(abar_t) x_0, (1 - abar_t) I), abar_t = prod_s (1 - beta_s).
 
@@ -56,7 +81,9 @@ class GaussianDiffusion:
             )
         if t.dtype.is_floating_point or t.dtype == torch.bool:
             raise ValueError(f"GaussianDiffusion: t must be an integer tensor, got dtype {t.dtype}")
-        if t.numel() and (int(t.min()) < 0 or int(t.max()) >= self.T):
+        # on an accelerator the range is checked by the table lookup itself (an out-of-range index is a device
+        # error there); reading t.min() here would stop the host for the device at every call
+        if t.device.type == "cpu" and t.numel() and (int(t.min()) < 0 or int(t.max()) >= self.T):
             raise ValueError(
                 f"GaussianDiffusion: t must lie in [0, {self.T}), got min={int(t.min())} max={int(t.max())}"
             )
@@ -65,9 +92,7 @@ class GaussianDiffusion:
     def _gather(self, arr: np.ndarray, t: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         """arr[t] as x's dtype/device, shaped (N, 1, ..., 1) to broadcast against x."""
         self._check_t(t, x)
-        vals = torch.from_numpy(arr[t.detach().cpu().numpy()])  # float64
-        dtype = x.dtype if x.dtype.is_floating_point else torch.get_default_dtype()
-        return vals.to(device=x.device, dtype=dtype).reshape(-1, *([1] * (x.dim() - 1)))
+        return gather_schedule(arr, t, x)
 
     # -- forward process ---------------------------------------------------------
     def q_sample(self, x0: torch.Tensor, t: torch.Tensor, noise: torch.Tensor | None = None) -> torch.Tensor:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from diffae.diffusion.gaussian import GaussianDiffusion
+from diffae.diffusion.gaussian import GaussianDiffusion, gather_schedule
 
 __all__ = ["K_MODES", "SHIFT_FORMS", "PDAEWeights", "draw_level_and_segments", "segment_of_step"]
 
@@ -58,8 +58,7 @@ class PDAEWeights:
     @staticmethod
     def gather(arr: np.ndarray, t: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
         """arr[t] shaped (N, 1, ..., 1) in ``like``'s dtype and device."""
-        vals = torch.from_numpy(arr[t.detach().cpu().numpy()])
-        return vals.to(device=like.device, dtype=like.dtype).reshape(-1, *([1] * (like.dim() - 1)))
+        return gather_schedule(arr, t, like)
 
     def x0_form_loss(self, x0: torch.Tensor, u: torch.Tensor, shift: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
         """Per-sample Eq. 3.11: lambda_t ||x0 - (u + w_t G)||^2, mean over non-batch dims, shape (N,)."""

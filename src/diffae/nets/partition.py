@@ -111,13 +111,14 @@ class Partition:
 
         ``k`` an int gives ``(dim,)``; ``k`` a long tensor ``(B,)`` gives ``(B, dim)``.
         """
-        owner = torch.repeat_interleave(
-            torch.arange(self.num_parts, device=device), torch.tensor(self.sizes, device=device)
+        owner = torch.repeat_interleave(  # output_size given: no wait for the device to learn it
+            torch.arange(self.num_parts, device=device), torch.tensor(self.sizes, device=device),
+            output_size=sum(self.sizes),
         )
         if isinstance(k, Tensor):
             if k.dim() != 1 or k.dtype not in (torch.int64, torch.int32):
                 raise ValueError(f"Partition: part indices must be a 1-D int tensor, got {tuple(k.shape)} {k.dtype}")
-            if k.numel() and (int(k.min()) < 0 or int(k.max()) >= self.num_parts):
+            if k.device.type == "cpu" and k.numel() and (int(k.min()) < 0 or int(k.max()) >= self.num_parts):
                 raise IndexError(f"Partition: part indices out of range [0, {self.num_parts})")
             return owner.unsqueeze(0) == k.to(owner.device).unsqueeze(1)
         return owner == self.index(k)

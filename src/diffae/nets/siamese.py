@@ -24,7 +24,9 @@ def segment_masks(k: torch.Tensor, n_segments: int, z_dim: int) -> tuple[torch.T
     """(segments 1..k-1, segment k) as float masks (N, z_dim) for k in 1..n_segments."""
     if z_dim % n_segments:
         raise ValueError(f"z dimension {z_dim} is not divisible by n_segments {n_segments}")
-    if k.numel() and (int(k.min()) < 1 or int(k.max()) > n_segments):
+    # checked where reading k is free; on an accelerator k comes from segment_of_step, in range by construction,
+    # and reading it would stop the host for the device at every training step
+    if k.device.type == "cpu" and k.numel() and (int(k.min()) < 1 or int(k.max()) > n_segments):
         raise ValueError(f"segment index k must lie in 1..{n_segments}, got {int(k.min())}..{int(k.max())}")
     seg = torch.arange(z_dim, device=k.device) // (z_dim // n_segments) + 1  # segment of each dimension
     before = (seg[None, :] < k[:, None]).float()

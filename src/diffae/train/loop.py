@@ -2,7 +2,8 @@
 
 A *recipe* (train/recipe.py) states what is trained and the loss; the loop owns the mechanics:
 device placement, AMP, the optimizer (Adam/AdamW as in Diff-AE Tables 5-6 and DiffuseGAE Sec. 3),
-optional linear lr warmup, gradient clipping, EMA, the non-finite loss guard, checkpoints with
+optional linear lr warmup, gradient clipping, EMA, the non-finite loss guard (on the device, read at
+each log row and checkpoint: no host synchronisation per update), checkpoints with
 bit-identical resume, progress and metrics logs (train/metrics_log.py), and data parallelism under
 ``torchrun``. Batches are a pure function of (seed, update index) (train/batches.py), so a resumed
 run sees exactly the batches an uninterrupted one would.
@@ -56,7 +57,7 @@ class StaleCheckpointError(RuntimeError):
 
 
 class NonFiniteLossError(RuntimeError):
-    """The loss (or the gradient norm) was NaN/inf; nothing of that update was applied."""
+    """The loss (or the gradient norm) was NaN/inf at ``step``; no checkpoint holds that update or a later one."""
 
     def __init__(self, step: int, terms: Mapping[str, float], last_checkpoint: int | None, what: str = "loss"):
         self.step = step
@@ -77,12 +78,49 @@ class TrainResult:
 
 
 class _Update(NamedTuple):
-    """What one update leaves for the log."""
+    """What one update leaves for the log (tensors stay on the device until a log reads them)."""
 
     loss: Tensor
     terms: Mapping[str, float | Tensor]
     lr: float
-    grad_norm: float | None
+    grad_norm: Tensor | None
+
+
+class _NonFiniteWatch:
+    """The non-finite guard without a host synchronisation per update: each update folds "is the loss or the
+    gradient norm NaN/inf" into device tensors that keep the first bad update's index and values; the loop reads
+    them (one sync) before every log row and checkpoint and at the end, so a bad update is reported at its own
+    step and never reaches a checkpoint, while updates in between run without waiting for the device."""
+
+    def __init__(self, device: torch.device) -> None:
+        self.first = torch.full((), -1, dtype=torch.long, device=device)
+        self.values: Tensor | None = None   # loss, grad norm, terms... of the first bad update
+        self.names: list[str] = []
+
+    def fold(self, step: int, loss: Tensor, grad_norm: Tensor | None, terms: Mapping[str, float | Tensor]) -> None:
+        loss = loss.detach().float()
+        norm = grad_norm.detach().float() if grad_norm is not None else torch.zeros_like(loss)
+        tensor_terms = {k: v for k, v in terms.items() if isinstance(v, Tensor) and v.numel() == 1}
+        now = torch.stack([loss, norm, *(v.detach().float().reshape(()).to(loss.device)
+                                          for v in tensor_terms.values())])
+        bad = ~(torch.isfinite(loss) & torch.isfinite(norm))
+        new = bad & (self.first < 0)
+        if self.values is None or self.values.shape != now.shape:
+            self.values, self.names = torch.zeros_like(now), list(tensor_terms)
+        self.values = torch.where(new, now, self.values)
+        self.first = torch.where(new, torch.full_like(self.first, step), self.first)
+
+    def check(self, ctx: ddp.DistContext, last_checkpoint: int | None, clipping: bool) -> None:
+        """Raise NonFiniteLossError (on every rank together) if any update so far was bad."""
+        first = int(self.first)
+        if ddp.all_true(first < 0, ctx):
+            return
+        if first < 0:
+            raise NonFiniteLossError(-1, {}, last_checkpoint, what="loss or gradient norm on another rank")
+        loss, norm, *rest = self.values.tolist()
+        terms = {"loss": loss, **({"grad_norm": norm} if clipping else {}), **dict(zip(self.names, rest))}
+        what = "gradient norm" if math.isfinite(loss) else "loss"
+        raise NonFiniteLossError(first, terms, last_checkpoint, what=what)
 
 
 def train(
@@ -244,16 +282,21 @@ class Trainer:
                                stop=cfg.steps, ctx=self.ctx, num_workers=self.num_workers)
         t0 = time.perf_counter()
         self.window = (t0, self.start)  # (time, step) of the last log: the throughput window
+        self.watch = _NonFiniteWatch(self.ctx.device)
         logged: dict[str, float] = {}
         try:
             for step in range(self.start, cfg.steps):
                 update = self._step(step, to_device(next(batches), self.ctx.device, cfg.channels_last))
                 done = step + 1
-                if done % cfg.log_every == 0 or done == cfg.steps:
+                logging_now = done % cfg.log_every == 0 or done == cfg.steps
+                saving_now = done % cfg.ckpt_every == 0 or done == cfg.steps
+                if logging_now or saving_now:
+                    self.watch.check(self.ctx, self.last_ckpt, self.cfg.grad_clip > 0)
+                if logging_now:
                     logged = self._log(done, update)
                 if self.bar is not None:
                     self.bar.update(1)
-                if done % cfg.ckpt_every == 0 or done == cfg.steps:
+                if saving_now:
                     self._save(done)
             self._finish(t0)
         finally:
@@ -261,7 +304,8 @@ class Trainer:
         return logged
 
     def _step(self, step: int, batch: Any) -> _Update:
-        """Update ``step``: lr, loss under bf16 autocast (CUDA), NaN guard, backward, all-reduce, clip, EMA."""
+        """Update ``step``: lr, loss under bf16 autocast (CUDA), backward, all-reduce, clip, EMA, and the
+        non-finite guard folded on the device (read before the next log row or checkpoint, not here)."""
         lr = _lr_at(self.cfg, step)
         for g in self.optimizer.param_groups:
             g["lr"] = lr
@@ -269,26 +313,21 @@ class Trainer:
         with torch.autocast(device_type="cuda", dtype=torch.bfloat16) if autocast else contextlib.nullcontext():
             loss, terms = self.recipe.loss(batch, step)
         loss = checked_loss(self.recipe, loss, terms, check_names=step == self.start)
-        if not ddp.all_true(bool(torch.isfinite(loss.detach())), self.ctx):
-            raise NonFiniteLossError(step, {"loss": float(loss.detach()), **terms_to_floats(terms)}, self.last_ckpt)
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         ddp.average_gradients(self.params, self.ctx)
-        grad_norm = self._clip_gradients(step, loss, terms)
+        grad_norm = self._clip_gradients()
+        self.watch.fold(step, loss, grad_norm, terms)
         self.optimizer.step()
         if self.ema is not None:
             self.ema.update(step)
         return _Update(loss, terms, lr, grad_norm)
 
-    def _clip_gradients(self, step: int, loss: Tensor, terms: Mapping[str, float | Tensor]) -> float | None:
-        """Clip the global gradient norm to ``cfg.grad_clip`` (0: no clipping); a non-finite norm is an error."""
+    def _clip_gradients(self) -> Tensor | None:
+        """Clip the global gradient norm to ``cfg.grad_clip`` (0: no clipping); the norm stays on the device."""
         if self.cfg.grad_clip <= 0:
             return None
-        grad_norm = float(torch.nn.utils.clip_grad_norm_(self.params, self.cfg.grad_clip))
-        if not math.isfinite(grad_norm):
-            raise NonFiniteLossError(step, {"loss": float(loss.detach()), "grad_norm": grad_norm,
-                                            **terms_to_floats(terms)}, self.last_ckpt, what="gradient norm")
-        return grad_norm
+        return torch.nn.utils.clip_grad_norm_(self.params, self.cfg.grad_clip)
 
     # ------------------------------------------------------------------ logs and checkpoints
     def _open_logs(self) -> None:
@@ -310,7 +349,7 @@ class Trainer:
         values = ddp.mean_over_ranks(values, self.ctx)
         values["lr"] = update.lr
         if update.grad_norm is not None:
-            values["grad_norm"] = update.grad_norm
+            values["grad_norm"] = float(update.grad_norm)
         now, (then, step) = time.perf_counter(), self.window
         values["img_per_s_per_rank"] = (done - step) * self.cfg.batch_size / self.ctx.world_size / max(now - then, 1e-9)
         self.window = (now, done)
