@@ -1,122 +1,292 @@
-"""Training and sampling throughput of the diffusion autoencoder (prints numbers; no assertions).
+"""Training and sampling throughput, the official Diff-AE recipe side by side with this project's training path
+(prints numbers; asserts nothing). `make benchmark` runs it.
 
-  python benchmarks/throughput.py                      # all configs, CPU (and CUDA when present)
-  python benchmarks/throughput.py --configs embedded-32 --devices cpu --batch 8
+  python benchmarks/throughput.py                                  # CPU: embedded-32 and paper-64
+  python benchmarks/throughput.py --configs paper-128 --batch 64   # on a GPU: the paper's 128 px model
 
-Training = forward + backward + Adam step of encoder + conditional UNet on L_simple (Diff-AE Eq. 6).
-Sampling = DDIM steps per second x batch (one UNet forward each; encoder run once).
-Configs: embedded-32 (params.yaml), paper-64 (Diff-AE Table 5, FFHQ/CelebA 64) and paper-128 (Table 5,
-FFHQ 128; Diff-AE Table 7 reports 41.65 img/s per V100 for training). On CUDA the bf16 autocast,
-channels_last and torch.compile variants are measured too.
+Per config, at one architecture and batch:
+  official  the official recipe: the official architecture (``official_config``, numerically the official model),
+            eager, contiguous tensors, fp16 autocast with a GradScaler on CUDA (fp32 on the CPU), Adam, gradient
+            clipping at 1, a per-tensor EMA after every step (Diff-AE's released training code, described, not run)
+  bare      one step of ours without the loop (recipe loss, backward, clip, optimizer, EMA) with the preset's
+            amp / channels_last / compile
+  ours      the real path: ``diffae.train.loop.train`` with the Diff-AE recipe and the preset's train section,
+            images/s read from its own metrics.csv over the second half of the run (the first holds compilation)
+and the ratio ours / official, the loop's overhead over the bare step, peak CUDA memory, compile time (first half
+minus second), FLOPs per image (``torch.utils.flop_counter``, forward + backward) and, on CUDA, MFU against the
+GPU's dense bf16 peak (``--peak-tflops``). Then DDIM sampling (img-steps/s) both ways, and the tiny stages (GAE,
+latent DDIM) through the loop in steps/s.
+
+Configs: embedded-32 (params.yaml: the iLab Diff-AE and train.diffae), paper-64 (the official architecture at
+64 px, Diff-AE Table 5; presets/paper-diffae-celeba64.yaml train.diffae_zoo) and paper-128 (official
+ffhq128_autoenc_130M; presets/paper-diffae-ffhq128.yaml train.diffae_zoo).
 """
 from __future__ import annotations
 
 import argparse
 import contextlib
+import csv
+import dataclasses
+import tempfile
 import time
 from pathlib import Path
 
 import torch
+from torch.utils.data import TensorDataset
+from torch.utils.flop_counter import FlopCounterMode
 
 from diffae.config import load_params
 from diffae.diffusion import DDIM, GaussianDiffusion
-from diffae.nets import UNet, build_encoder
+from diffae.nets import build_encoder, official_config, registry
 from diffae.nets.layers import count_parameters
+from diffae.nets.unet import UNet
+from diffae.train.ema import EMA
+from diffae.train.loop import train
+from diffae.train.recipes.diffae import DiffAERecipe
+from diffae.train.recipes.gae import GAERecipe
+from diffae.train.recipes.latent_ddim import LatentDDIMRecipe
 
 REPO = Path(__file__).resolve().parents[1]
+PEAK_BF16_TFLOPS = {"H100": 989.0, "H200": 989.0, "A100": 312.0, "L40": 181.0}  # dense, per GPU
 
 
-def configs() -> dict[str, dict]:
+def _official_64() -> dict:
+    """The official autoencoder at 64 px (Diff-AE Table 5: 64 channels, mult 1-2-4-8, encoder 1-2-4-8-8)."""
+    cfg = official_config()
+    cfg["decoder"].update(image_size=64, base_channels=64, channel_mult=(1, 2, 4, 8))
+    cfg["encoder"].update(image_size=64, base_channels=64, channel_mult=(1, 2, 4, 8, 8))
+    return cfg
+
+
+def configs() -> dict[str, tuple[dict, object]]:
+    """name -> (encoder/decoder kwargs, our train section)."""
     p = load_params(REPO / "params.yaml")
-    u, e = p.model.unet, p.model.encoder
-    return {
-        "embedded-32": dict(size=p.data.ilab.image_size, base=u.base_channels, mult=u.channel_mult,
-                            res=u.num_res_blocks, attn=u.attn_resolutions, embed=u.embed_channels,
-                            enc_base=e.base_channels, enc_mult=e.channel_mult, enc_res=e.num_res_blocks),
-        "paper-64": dict(size=64, base=64, mult=(1, 2, 4, 8), res=2, attn=(16,), embed=512, enc_base=64,
-                         enc_mult=(1, 2, 4, 8, 8), enc_res=2),
-        "paper-128": dict(size=128, base=128, mult=(1, 1, 2, 3, 4), res=2, attn=(16,), embed=512, enc_base=128,
-                          enc_mult=(1, 1, 2, 3, 4, 4), enc_res=2),
-    }
+    size = p.data.ilab.image_size
+    emb = {"encoder": registry.encoder_spec(dataclasses.asdict(p.model.encoder), image_size=size)["kwargs"],
+           "decoder": registry.unet_spec(dataclasses.asdict(p.model.unet), image_size=size,
+                                         cond_dim=p.model.encoder.z_dim)["kwargs"]}
+    return {"embedded-32": (emb, p.train.diffae),
+            "paper-64": (_official_64(), load_params(REPO / "presets/paper-diffae-celeba64.yaml").train.diffae_zoo),
+            "paper-128": (official_config(), load_params(REPO / "presets/paper-diffae-ffhq128.yaml").train.diffae_zoo)}
 
 
-def build(c: dict, device: str):
-    enc = build_encoder("halfunet", image_size=c["size"], base_channels=c["enc_base"], channel_mult=c["enc_mult"],
-                        num_res_blocks=c["enc_res"], attn_resolutions=c["attn"], z_dim=512)
-    unet = UNet(image_size=c["size"], base_channels=c["base"], channel_mult=c["mult"], num_res_blocks=c["res"],
-                attn_resolutions=c["attn"], cond_dim=512, embed_channels=c["embed"], dropout=0.0)
-    return enc.to(device), unet.to(device)
+def build(arch: dict, device: str):
+    enc_kwargs = dict(arch["encoder"])
+    enc = build_encoder(enc_kwargs.pop("kind", "halfunet"), **enc_kwargs)
+    return enc.to(device), UNet(**arch["decoder"]).to(device)
 
 
-def timed(fn, iters: int, device: str) -> float:
-    fn()  # warm-up (and compile)
+def _sync(device: str) -> None:
     if device == "cuda":
         torch.cuda.synchronize()
+
+
+def timed(fn, iters: int, device: str, warmup: int = 1) -> float:
+    """Seconds per call after ``warmup`` calls (which compile, where compiling)."""
+    for _ in range(warmup):
+        fn()
+    _sync(device)
     t0 = time.perf_counter()
     for _ in range(iters):
         fn()
-    if device == "cuda":
-        torch.cuda.synchronize()
+    _sync(device)
     return (time.perf_counter() - t0) / iters
 
 
-def run(name: str, c: dict, device: str, batch: int, iters: int, amp: bool, channels_last: bool, compile_: bool):
-    torch.manual_seed(0)
-    enc, unet = build(c, device)
-    diffusion = GaussianDiffusion.from_schedule("linear", 1000)
-    mf = torch.channels_last if channels_last else torch.contiguous_format
-    enc, unet = enc.to(memory_format=mf), unet.to(memory_format=mf)
-    if compile_:
-        enc.compile()
-        unet.compile()
-    opt = torch.optim.Adam(list(enc.parameters()) + list(unet.parameters()), lr=1e-4)
-    x = torch.randn(batch, 3, c["size"], c["size"], device=device).contiguous(memory_format=mf)
-    autocast = (torch.autocast(device_type=device, dtype=torch.bfloat16) if amp else contextlib.nullcontext())
+def _peak_mem(device: str) -> str:
+    return f"{torch.cuda.max_memory_allocated() / 2**30:5.1f} GiB" if device == "cuda" else "    -    "
 
-    def train_step():
-        with autocast:
+
+def _reset_mem(device: str) -> None:
+    if device == "cuda":
+        torch.cuda.empty_cache()
+        torch.cuda.reset_peak_memory_stats()
+
+
+def flops_per_image(arch: dict, batch: int) -> float:
+    """Forward + backward FLOPs of one training image (counted on CPU at batch 1..2, scaled)."""
+    enc, unet = build(arch, "cpu")
+    diffusion = GaussianDiffusion.from_schedule("linear", 1000)
+    n = min(batch, 2)
+    x = torch.randn(n, 3, arch["decoder"]["image_size"], arch["decoder"]["image_size"])
+    with FlopCounterMode(display=False) as counter:
+        diffusion.training_loss(unet, x, cond=enc(x)).mean().backward()
+    return counter.get_total_flops() / n
+
+
+def official_step(arch: dict, device: str, batch: int):
+    """The official recipe's training step (see the module doc)."""
+    enc, unet = build(arch, device)
+    diffusion = GaussianDiffusion.from_schedule("linear", 1000)
+    params = list(enc.parameters()) + list(unet.parameters())
+    opt = torch.optim.Adam(params, lr=1e-4)
+    ema = [p.detach().clone() for p in params]
+    cuda = device == "cuda"
+    scaler = torch.amp.GradScaler("cuda") if cuda else None
+    size = arch["decoder"]["image_size"]
+    x = torch.randn(batch, 3, size, size, device=device)
+
+    def step():
+        with torch.autocast("cuda", dtype=torch.float16) if cuda else contextlib.nullcontext():
             loss = diffusion.training_loss(unet, x, cond=enc(x)).mean()
         opt.zero_grad(set_to_none=True)
+        if scaler is not None:
+            scaler.scale(loss).backward()
+            scaler.unscale_(opt)
+            torch.nn.utils.clip_grad_norm_(params, 1.0)
+            scaler.step(opt)
+            scaler.update()
+        else:
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(params, 1.0)
+            opt.step()
+        with torch.no_grad():
+            for e, p in zip(ema, params):
+                e.mul_(0.9999).add_(p.detach(), alpha=1e-4)
+
+    return step, (enc, unet)
+
+
+def bare_step(arch: dict, cfg, device: str, batch: int):
+    """Our step without the loop: the recipe's loss under the preset's settings, backward, clip, optimizer, EMA."""
+    enc, unet = build(arch, device)
+    fmt = torch.channels_last if cfg.channels_last else torch.contiguous_format
+    enc, unet = enc.to(memory_format=fmt), unet.to(memory_format=fmt)
+    if cfg.compile:
+        enc.compile()
+        unet.compile()
+    recipe = DiffAERecipe(enc, unet, GaussianDiffusion.from_schedule("linear", 1000))
+    params = list(enc.parameters()) + list(unet.parameters())
+    opt = torch.optim.Adam(params, lr=cfg.lr, **({"fused": True} if device == "cuda" else {}))
+    ema = EMA({"encoder": enc, "unet": unet}, max(cfg.ema_decay, 0.5))
+    size = arch["decoder"]["image_size"]
+    x = torch.randint(0, 256, (batch, 3, size, size), dtype=torch.uint8, device=device).contiguous(memory_format=fmt)
+    amp = cfg.amp and device == "cuda"
+
+    def step():
+        with torch.autocast("cuda", dtype=torch.bfloat16) if amp else contextlib.nullcontext():
+            loss, _ = recipe.loss([x], 0)
+        opt.zero_grad(set_to_none=True)
         loss.backward()
+        if cfg.grad_clip > 0:
+            torch.nn.utils.clip_grad_norm_(params, cfg.grad_clip)
         opt.step()
+        ema.update(0)
 
-    ddim = DDIM(diffusion, 2, clip_x0=True)
+    return step
 
-    @torch.no_grad()
-    def sample_steps():
-        with autocast:
-            ddim.sample(unet, x, cond=enc(x))
 
-    t_train = timed(train_step, iters, device)
-    t_sample = timed(sample_steps, iters, device) / 2
+def loop_throughput(recipe, data, cfg, device: str, steps: int) -> tuple[float, float]:
+    """(img/s of the second half, seconds the first half took beyond the second) of a real ``train`` run."""
+    half = max(1, steps // 2)
+    cfg = dataclasses.replace(cfg, steps=2 * half, log_every=half, ckpt_every=2 * half)
+    with tempfile.TemporaryDirectory() as out:
+        train(recipe, data, cfg, out, seed=0, device=device, progress=False)
+        rows = list(csv.DictReader(open(Path(out) / "metrics.csv")))
+    first, second = (float(r["img_per_s_per_rank"]) for r in rows[-2:])
+    per_img = cfg.batch_size * half
+    return second, per_img / first - per_img / second
+
+
+def side_by_side(name: str, arch: dict, cfg, device: str, batch: int, iters: int, peak_tflops: float | None):
+    cfg = dataclasses.replace(cfg, batch_size=batch)
+    flops = flops_per_image(arch, batch)
+    _reset_mem(device)
+    step, (enc, unet) = official_step(arch, device, batch)
+    official = batch / timed(step, iters, device)
     n_params = count_parameters(enc) + count_parameters(unet)
-    print(f"{name:12s} {device:5s} amp={int(amp)} cl={int(channels_last)} compile={int(compile_)} "
-          f"params={n_params / 1e6:6.2f}M batch={batch:3d}  train {batch / t_train:8.2f} img/s   "
-          f"DDIM sampling {batch / t_sample:8.2f} img-steps/s", flush=True)
+    mem_official = _peak_mem(device)
+    del step, enc, unet
+    _reset_mem(device)
+    bare = batch / timed(bare_step(arch, cfg, device, batch), iters, device, warmup=2 if cfg.compile else 1)
+    _reset_mem(device)
+    enc, unet = build(arch, device)
+    size = arch["decoder"]["image_size"]
+    data = TensorDataset(torch.randint(0, 256, (max(batch, 8), 3, size, size), dtype=torch.uint8))
+    ours, compile_s = loop_throughput(DiffAERecipe(enc, unet, GaussianDiffusion.from_schedule("linear", 1000)), data,
+                                      cfg, device, steps=2 * iters)
+    mem_ours = _peak_mem(device)
+    settings = f"amp={int(cfg.amp)} channels_last={int(cfg.channels_last)} compile={int(cfg.compile)}"
+    print(f"\n{name} on {device}: {n_params / 1e6:.1f} M params, batch {batch}, ours with {settings}")
+    print(f"  {'':10s} {'img/s':>9s} {'peak mem':>10s} {'TFLOP/s':>8s} {'MFU':>6s}")
+    for what, ips, mem in (("official", official, mem_official), ("bare", bare, "    -    "),
+                           ("ours", ours, mem_ours)):
+        achieved = flops * ips / 1e12
+        mfu = f"{100 * achieved / peak_tflops:5.1f}%" if peak_tflops else "   -  "
+        print(f"  {what:10s} {ips:9.2f} {mem:>10s} {achieved:8.3f} {mfu}")
+    print(f"  ours / official = {ours / official:.2f}x; loop overhead over the bare step = "
+          f"{100 * (1 - ours / bare):+.1f}%; compile time ~ {max(compile_s, 0):.1f} s; "
+          f"{flops / 1e9:.1f} GFLOP per training image")
+
+
+def sampling(name: str, arch: dict, cfg, device: str, batch: int, iters: int):
+    """DDIM steps per second x batch: eager fp16 (official) against ours (bf16, the preset's compile)."""
+    out = []
+    for what, dtype, compile_ in (("official", torch.float16, False), ("ours", torch.bfloat16, cfg.compile)):
+        enc, unet = build(arch, device)
+        enc.eval(), unet.eval()
+        if compile_:
+            unet.compile()
+        size = arch["decoder"]["image_size"]
+        x = torch.randn(batch, 3, size, size, device=device)
+        ddim = DDIM(GaussianDiffusion.from_schedule("linear", 1000), 4, clip_x0=True)
+        amp = torch.autocast("cuda", dtype=dtype) if device == "cuda" else contextlib.nullcontext()
+
+        @torch.no_grad()
+        def sample():
+            with amp:
+                ddim.sample(unet, x, cond=enc(x))
+
+        out.append(f"{what} {batch * 4 / timed(sample, iters, device, warmup=2 if compile_ else 1):9.1f}")
+    print(f"  DDIM sampling img-steps/s: {', '.join(out)}")
+
+
+def tiny_stages(device: str, steps: int):
+    """GAE and latent DDIM through the loop with params.yaml's sections: steps/s."""
+    p = load_params(REPO / "params.yaml")
+    d = p.model.encoder.z_dim
+    latent = registry.build(registry.net_spec("LatentMLP", z_dim=d, hidden=p.model.latent.hidden,
+                                              num_layers=p.model.latent.num_layers))
+    gae = registry.build(registry.net_spec("GAE", z_dim=d, dis_dim=p.model.gae.dis_dim, hidden=p.model.gae.hidden,
+                                           n_mlp=p.model.gae.n_mlp, n_bottleneck=p.model.gae.n_bottleneck,
+                                           norm=p.model.gae.norm))
+    from diffae.nets.partition import Partition
+    sizes = tuple(p.model.gae.partition)
+    runs = {"latent DDIM": (LatentDDIMRecipe(latent, GaussianDiffusion.from_schedule("const0.008", 1000)),
+                            TensorDataset(torch.randn(512, d)), p.train.latent_ddim),
+            "GAE": (GAERecipe(gae, Partition(tuple(f"p{i}" for i in range(len(sizes))), sizes), 1.0, 0.5),
+                    TensorDataset(torch.randn(512, 1 + len(sizes), d)), p.train.gae)}
+    for name, (recipe, data, cfg) in runs.items():
+        ips, _ = loop_throughput(recipe, data, cfg, device, steps)
+        print(f"  {name}: {ips / cfg.batch_size:8.1f} steps/s (batch {cfg.batch_size}) on {device}")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--configs", nargs="+", default=list(configs()))
+    ap.add_argument("--configs", nargs="+", default=None, help="default: embedded-32 and paper-64 on the CPU, "
+                                                                "all three on CUDA")
     ap.add_argument("--devices", nargs="+", default=["cpu"] + (["cuda"] if torch.cuda.is_available() else []))
-    ap.add_argument("--batch", type=int, default=8)
+    ap.add_argument("--batch", type=int, default=None, help="default: 4 on the CPU, 64 on CUDA")
     ap.add_argument("--iters", type=int, default=3)
     ap.add_argument("--threads", type=int, default=None)
+    ap.add_argument("--peak-tflops", type=float, default=None, help="the GPU's dense bf16 peak for MFU")
     args = ap.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
-    print(f"torch {torch.__version__}, CPU threads {torch.get_num_threads()}, "
-          f"CUDA {torch.cuda.get_device_name() if torch.cuda.is_available() else 'none'}")
+    gpu = torch.cuda.get_device_name() if torch.cuda.is_available() else "none"
+    print(f"torch {torch.__version__}, CPU threads {torch.get_num_threads()}, CUDA {gpu}")
     table = configs()
-    for name in args.configs:
-        for device in args.devices:
-            variants = [(False, False, False)]
-            if device == "cpu":
-                variants.append((True, False, False))
-            else:
-                variants += [(True, False, False), (True, True, False), (True, True, True)]
-            for amp, cl, comp in variants:
-                run(name, table[name], device, args.batch, args.iters, amp, cl, comp)
+    for device in args.devices:
+        names = args.configs or (list(table) if device == "cuda" else ["embedded-32", "paper-64"])
+        batch = args.batch or (64 if device == "cuda" else 4)
+        peak = args.peak_tflops or (next((v for k, v in PEAK_BF16_TFLOPS.items() if k in gpu), None)
+                                    if device == "cuda" else None)
+        for name in names:
+            arch, cfg = table[name]
+            side_by_side(name, arch, cfg, device, batch, args.iters, peak)
+            sampling(name, arch, cfg, device, batch, args.iters)
+        print(f"\ntiny stages on {device}:")
+        tiny_stages(device, steps=20 if device == "cpu" else 200)
 
 
 if __name__ == "__main__":

@@ -192,6 +192,39 @@ def test_a_bad_update_between_logs_is_reported_at_its_step_and_never_saved(tmp_p
     assert not (tmp_path / "metrics.csv").exists()   # the bad update was found before the first log row
 
 
+class _MeanRegression:
+    """A deterministic per-sample-mean loss (no random draws), so micro-batches must reproduce the whole batch."""
+    per_sample_mean = True
+
+    def __init__(self):
+        torch.manual_seed(5)
+        self.net = nn.Sequential(nn.Linear(tiny.DIM, 16), nn.Tanh(), nn.Linear(16, tiny.DIM))
+
+    def modules(self):
+        return {"net": self.net}
+
+    def loss(self, batch, step):
+        (x,) = batch
+        mse = (self.net(x) - x.flip(1)).pow(2).mean()
+        return mse, {"mse": mse.detach()}
+
+
+def test_micro_batches_accumulate_the_whole_batch_gradient(tmp_path):
+    out = {}
+    for micro in (None, 3):   # 8 samples as chunks of 3, 3 and 2
+        cfg = _cfg(steps=4, log_every=1, ckpt_every=4, micro_batch=micro)
+        _train(_MeanRegression(), tiny.make_dataset(), cfg, tmp_path / str(micro), progress=False)
+        out[micro] = load_final(tmp_path / str(micro) / "final.pt")["modules"]["net"]
+    for k, v in out[None].items():
+        torch.testing.assert_close(out[3][k], v, rtol=1e-5, atol=1e-6)
+    a, b = (_csv_values(tmp_path / str(m) / "metrics.csv") for m in (None, 3))
+    assert len(a) == len(b) == 4
+    for x, y in zip(a, b):   # the logged loss and term are the batch means either way
+        assert abs(float(x["loss"]) - float(y["loss"])) < 1e-5 and abs(float(x["mse"]) - float(y["mse"])) < 1e-5
+    with pytest.raises(ValueError, match="micro_batch=2: TinyRecipe"):
+        _train(tiny.TinyRecipe(), tiny.make_dataset(), _cfg(micro_batch=2), tmp_path / "tiny", progress=False)
+
+
 # --------------------------------------------------------------------------- 3: atomic writes
 
 def test_crash_while_saving_keeps_previous_checkpoint(tmp_path, monkeypatch):

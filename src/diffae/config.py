@@ -346,6 +346,11 @@ class TrainConfig:
     lr_schedule: Literal["constant", "cosine"] = Field("constant", description="after the warmup: constant lr, or "
                                                        "cosine decay to 0 at the last step (SimSiam)")
     momentum: Float = Field(0.9, ge=0, lt=1, description="SGD momentum (optimizer: sgd only)")
+    micro_batch: Optional[PosInt] = Field(
+        None, description="per-rank micro-batch: each rank's share of batch_size runs in chunks of this many samples "
+                          "whose gradients add up (gradient accumulation), so a paper batch fits one GPU and N GPUs "
+                          "keep the same effective batch; null = the whole share at once. Recipes whose loss is a "
+                          "per-sample mean only (Diff-AE, DDIM, latent DDIM)")
 
 
 @dataclass(frozen=True, config=_SECTION)

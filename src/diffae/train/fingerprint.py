@@ -17,7 +17,7 @@ from diffae.utils.digest import arrays_digest, json_digest
 
 # Recorded settings whose change between a checkpoint and a new run alters the trajectory.
 TRAJECTORY_FIELDS = ("batch_size", "lr", "optimizer", "weight_decay", "betas", "ema_decay", "ema_warmup",
-                     "grad_clip", "seed", "warmup_steps")
+                     "grad_clip", "seed", "warmup_steps", "micro_batch")
 # meta keys that say where an input came from, not what it holds (moving a project must not restart runs)
 PROVENANCE_META_KEYS = ("latents", "source", "init")
 

@@ -207,6 +207,7 @@ class Trainer:
         self.trainable, self.frozen = recipe_modules(self.recipe)
         if cfg.batch_size % ctx.world_size:
             raise ValueError(f"batch_size={cfg.batch_size} is not divisible by the world size {ctx.world_size}")
+        self.chunks = _micro_batches(self.recipe, cfg, ctx.world_size)
         n = len(self.data)
         if n < cfg.batch_size:
             raise ValueError(f"dataset has {n} samples, fewer than batch_size={cfg.batch_size}")
@@ -235,6 +236,8 @@ class Trainer:
         if resuming:
             self._load_last(ck)
         if self.cfg.compile:
+            # compiled graphs persist across runs and stages (inductor's FX graph and autotuning caches)
+            os.environ.setdefault("TORCHINDUCTOR_CACHE_DIR", str(Path.home() / ".cache" / "diffae" / "inductor"))
             for m in list(self.trainable.values()) + list(self.frozen.values()):
                 m.compile()
 
@@ -288,6 +291,8 @@ class Trainer:
             for step in range(self.start, cfg.steps):
                 update = self._step(step, to_device(next(batches), self.ctx.device, cfg.channels_last))
                 done = step + 1
+                if step == self.start and cfg.compile:
+                    self._log_compile_time(t0)
                 logging_now = done % cfg.log_every == 0 or done == cfg.steps
                 saving_now = done % cfg.ckpt_every == 0 or done == cfg.steps
                 if logging_now or saving_now:
@@ -310,11 +315,19 @@ class Trainer:
         for g in self.optimizer.param_groups:
             g["lr"] = lr
         autocast = self.cfg.amp and self.ctx.device.type == "cuda"
-        with torch.autocast(device_type="cuda", dtype=torch.bfloat16) if autocast else contextlib.nullcontext():
-            loss, terms = self.recipe.loss(batch, step)
-        loss = checked_loss(self.recipe, loss, terms, check_names=step == self.start)
         self.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
+        loss, terms = 0.0, {}
+        for part, weight in _split_batch(batch, self.chunks):
+            with torch.autocast(device_type="cuda", dtype=torch.bfloat16) if autocast else contextlib.nullcontext():
+                part_loss, part_terms = self.recipe.loss(part, step)
+            part_loss = checked_loss(self.recipe, part_loss, part_terms, check_names=step == self.start)
+            if self.chunks == 1:
+                part_loss.backward()
+                loss, terms = part_loss, part_terms
+                continue
+            (part_loss * weight).backward()  # the gradients of the parts' weighted losses add up to the batch mean's
+            loss = loss + part_loss.detach() * weight
+            terms = {k: v * weight + terms.get(k, 0) for k, v in part_terms.items()}
         ddp.average_gradients(self.params, self.ctx)
         grad_norm = self._clip_gradients()
         self.watch.fold(step, loss, grad_norm, terms)
@@ -322,6 +335,14 @@ class Trainer:
         if self.ema is not None:
             self.ema.update(step)
         return _Update(loss, terms, lr, grad_norm)
+
+    def _log_compile_time(self, t0: float) -> None:
+        """The first update compiles the modules (torch.compile is lazy): say how long it took (one sync)."""
+        if self.ctx.device.type == "cuda":
+            torch.cuda.synchronize(self.ctx.device)
+        if self.ctx.is_main:
+            log.info("first update, with torch.compile, took %.1f s (cache: %s)", time.perf_counter() - t0,
+                     os.environ.get("TORCHINDUCTOR_CACHE_DIR"))
 
     def _clip_gradients(self) -> Tensor | None:
         """Clip the global gradient norm to ``cfg.grad_clip`` (0: no clipping); the norm stays on the device."""
@@ -406,6 +427,32 @@ def _make_optimizer(params: list[nn.Parameter], cfg: TrainConfig, betas: tuple[f
         return torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay, **extra)
     cls = torch.optim.AdamW if cfg.optimizer == "adamw" else torch.optim.Adam
     return cls(params, lr=cfg.lr, betas=betas, weight_decay=cfg.weight_decay, **extra)
+
+
+def _micro_batches(recipe: Recipe, cfg: TrainConfig, world_size: int) -> int:
+    """Chunks per rank and update: 1, or ceil(rank batch / cfg.micro_batch) for a recipe whose loss is a per-sample
+    mean (``recipe.per_sample_mean``; a loss over the batch as a whole, e.g. through BatchNorm, would change)."""
+    local = cfg.batch_size // world_size
+    if cfg.micro_batch is None or cfg.micro_batch >= local:
+        return 1
+    if not getattr(recipe, "per_sample_mean", False):
+        raise ValueError(f"micro_batch={cfg.micro_batch}: {type(recipe).__name__}'s loss is not a plain mean over "
+                         "samples, so gradient accumulation would change it; set micro_batch: null for this stage")
+    return -(-local // cfg.micro_batch)
+
+
+def _split_batch(batch: Any, chunks: int) -> list[tuple[Any, float]]:
+    """(part, share of the batch) for each of ``chunks`` near-equal parts along dim 0 of every tensor in ``batch``."""
+    if chunks == 1:
+        return [(batch, 1.0)]
+    tensors = list(batch) if isinstance(batch, (list, tuple)) else [batch]
+    n = tensors[0].shape[0]
+    parts = [t.tensor_split(chunks) for t in tensors]
+    out = []
+    for i in range(chunks):
+        piece = [p[i] for p in parts]
+        out.append((piece if isinstance(batch, (list, tuple)) else piece[0], piece[0].shape[0] / n))
+    return out
 
 
 def _lr_at(cfg: TrainConfig, step: int) -> float:

@@ -13,7 +13,8 @@ RESERVED_TERMS = frozenset({"step", "loss", "lr", "grad_norm"})
 class Recipe(Protocol):
     """What a training stage provides. Optionally also ``frozen() -> dict[str, nn.Module]``:
     modules used by the loss but not trained (moved to the device, eval mode, no grads,
-    not checkpointed)."""
+    not checkpointed), and ``per_sample_mean = True`` where the loss is a mean of per-sample
+    terms, which lets the loop split a batch into micro-batches (``micro_batch``)."""
 
     def modules(self) -> dict[str, nn.Module]:
         """Trainable modules by name; all are optimized, EMA-averaged and checkpointed."""

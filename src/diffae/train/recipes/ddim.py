@@ -19,6 +19,7 @@ from diffae.train.recipes.common import image_diffusion, images_from_batch, prep
 
 class DDIMRecipe:
     """DDIM baseline: the same UNet without z, L_simple (DDPM/DDIM; Diff-AE Table 1-2 baseline)."""
+    per_sample_mean = True  # the loss is a mean of per-sample terms: micro-batches may split it
 
     def __init__(self, unet: nn.Module, diffusion: GaussianDiffusion):
         self.unet, self.diffusion = unet, diffusion

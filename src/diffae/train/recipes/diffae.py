@@ -19,6 +19,7 @@ from diffae.train.recipes.common import image_diffusion, images_from_batch, prep
 
 class DiffAERecipe:
     """Diff-AE: semantic encoder + conditional DDIM trained end to end on L_simple (Diff-AE Eq. 6)."""
+    per_sample_mean = True  # the loss is a mean of per-sample terms: micro-batches may split it
 
     def __init__(self, encoder: nn.Module, unet: nn.Module, diffusion: GaussianDiffusion):
         self.encoder, self.unet, self.diffusion = encoder, unet, diffusion

@@ -18,6 +18,7 @@ from diffae.train.recipes._loop import run_loop
 
 class LatentDDIMRecipe:
     """Latent DDIM on z-normalised z_sem: L1 on eps (Diff-AE Eq. 9, Appendix A.1 Table 6)."""
+    per_sample_mean = True  # the loss is a mean of per-sample terms: micro-batches may split it
 
     def __init__(self, net: nn.Module, diffusion: GaussianDiffusion):
         self.net, self.diffusion = net, diffusion
