@@ -213,6 +213,26 @@ def test_diffae_zoo_paper_preset_runs_its_dataset_only(repo, tool_env, tmp_path,
         assert f"rule {rule}:" in text, rule
     assert f"{dataset}/diffae/final.pt" in text and "ffhq/diffae" not in text
     assert "standin_" not in text and "ilab" not in text and "rule train_diffae_zdim:" not in text
+    # DiffSiam's generative runs over this dataset's DDIM, where the thesis has them, without the CIFAR-10 chain
+    assert ("rule train_diffsiam_gen:" in text) == (dataset in raw["diffsiam"]["generative_datasets"])
+    assert "cifar10" not in text
+    if dataset in raw["diffsiam"]["generative_datasets"]:   # alone: the DDIM, the two runs and their figures
+        target = f"results/{raw['preset']}/reports/diffsiam/figures"
+        out = _run(["snakemake", target, "-n", "--forceall", "--quiet", "rules", "--configfile", str(cfg)], repo,
+                   tool_env)
+        planned = set(re.findall(r"^(\w+)\s+\d+$", out.stdout, flags=re.M)) - {"total"}
+        assert planned == {f"prepare_{dataset.removeprefix('lsun_')}", "train_ddim_zoo", "train_diffsiam_gen",
+                           "eval_diffsiam_gen_figures", "figures_diffsiam"}, planned
+
+
+def test_dvc_figure_stage_reads_every_generative_dataset_of_the_presets_dvc_runs(repo):
+    """dvc.yaml's figures_diffsiam lists the generative datasets' grid folders by hand (a cmd cannot join a
+    params list): params.yaml and the smoke preset (the end-to-end test's DVC run) must name the same ones."""
+    stage = yaml.safe_load((repo / "dvc.yaml").read_text())["stages"]["figures_diffsiam"]
+    listed = sorted(d.removeprefix("data/eval/diffsiam_figures_") for d in stage["deps"]
+                    if d.startswith("data/eval/diffsiam_figures_"))
+    for preset in ("params.yaml", "presets/smoke.yaml"):
+        assert sorted(yaml.safe_load((repo / preset).read_text())["diffsiam"]["generative_datasets"]) == listed, preset
 
 
 def test_diffsiam_paper_preset_runs_diffsiam_only(repo, tool_env, tmp_path):
