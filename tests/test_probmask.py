@@ -9,6 +9,7 @@ import yaml
 
 from diffae.config import DiffSiamManipulationEval, ParamsError, load_params, parse
 from diffae.eval import diffsiam_manipulation as dm
+from diffae.eval.encode import encode_images
 from diffae.eval.probmask import keep_ratio, project_scores, temperature, train_probmask
 
 
@@ -95,7 +96,7 @@ def test_manipulation_moves_z_along_sigma_w_over_its_norm():
     # the centre column is the input image; the decoded codes move by scale * sqrt(d) * sigma * w / |w|
     from diffae.data.images import to_model_range, to_tiles
     test_rows = np.flatnonzero(labels["partition"] == "test")
-    z_train = dm.encode_all(codec, images[:30], "cpu")
+    z_train = encode_images(codec.encode, images[:30], progress=False).astype(np.float64)
     fitted = dm.fit_directions(z_train, labels.iloc[:30], ["Smiling"], [2], _cfg())
     w = fitted.classifier.direction("Smiling")
     assert np.count_nonzero(w) <= 6

@@ -23,6 +23,7 @@ from torch import Tensor
 from diffae.data.images import to_model_range, to_tiles
 from diffae.eval.attributes import manipulate
 from diffae.eval.editing_grids import stack_rows
+from diffae.eval.encode import encode_images
 from diffae.eval.figure_data import ImageGrid
 from diffae.eval.probmask import ProbMaskClassifier, train_probmask
 
@@ -49,13 +50,6 @@ def split_indices(labels: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
         return every, every
     part = labels["partition"].astype(str).to_numpy()
     return np.flatnonzero(part == "train"), np.flatnonzero(part == "test")
-
-
-@torch.no_grad()
-def encode_all(codec, images: np.ndarray, device: str, batch_size: int = 256) -> np.ndarray:
-    """z = f_omega(x) of uint8 NHWC images, batch by batch."""
-    return np.concatenate([codec.encode(to_model_range(images[i:i + batch_size]).to(device)).cpu().numpy()
-                           for i in range(0, len(images), batch_size)]).astype(np.float64)
 
 
 def keep_per_attribute(attributes: Sequence[str], keep: int, keep_attribute: dict, dim: int,
@@ -85,16 +79,13 @@ def fit_directions(z: np.ndarray, labels: pd.DataFrame, attributes: Sequence[str
 
 @torch.no_grad()
 def manipulation_grid(codecs: Sequence, directions: Sequence[FittedDirections], x: Tensor,
-                      attributes: Sequence[str], scales: Sequence[float], n_steps: int, title: str,
-                      what: str) -> ImageGrid:
-    """Rows (attribute, codec, image): z moved by -scales..., the original, +scales... (Algorithm 3)."""
+                      inverted: Sequence[tuple[Tensor, Tensor]], attributes: Sequence[str], scales: Sequence[float],
+                      n_steps: int, title: str, what: str) -> ImageGrid:
+    """Rows (attribute, codec, image): z moved by -scales..., the original, +scales... (Algorithm 3), from each
+    codec's (z, x_T) of the images ``x`` in ``inverted``."""
     scales = sorted(abs(float(s)) for s in scales)
     signed = [-s for s in reversed(scales)] + scales
     blocks, labels, fits = [], [], []
-    inverted = []
-    for codec in codecs:
-        z = codec.encode(x)
-        inverted.append((z, codec.invert(x, z, n_steps)))
     for attr in attributes:
         for codec, fitted, (z, x_T) in zip(codecs, directions, inverted):
             z_norm = fitted.normalise(z.cpu().numpy())
@@ -134,7 +125,13 @@ def manipulation_grids(codecs: Sequence, images: np.ndarray, labels: pd.DataFram
     rng = np.random.default_rng(cfg.seed)
     chosen = np.sort(rng.choice(test, size=min(cfg.n_images, len(test)), replace=False))
     x = to_model_range(images[chosen]).to(device)
-    codes = [encode_all(c, images[train], device) for c in codecs]
+    inverted = []   # (z, x_T) per codec, shared by both grids
+    with torch.no_grad():
+        for codec in codecs:
+            z = codec.encode(x)
+            inverted.append((z, codec.invert(x, z, cfg.T)))
+    codes = [encode_images(c.encode, images[train], device=device, progress=False).astype(np.float64)
+             for c in codecs]
     kinds = {"manipulation": False, **({"manipulation_full_dim": True} if dataset in cfg.full_dim else {})}
     grids = {}
     for kind, full in kinds.items():
@@ -145,5 +142,5 @@ def manipulation_grids(codecs: Sequence, images: np.ndarray, labels: pd.DataFram
         title = ("Modular manipulation without ProbMask, all d dimensions (DiffSiam Fig. 4.7)" if full else
                  "Modular manipulation with ProbMask classifiers keeping d' of d dimensions (DiffSiam Figs 4.5-4.6; "
                  "thesis d' = 16 on CelebA, 128 for Wearing_Hat, 32 on Bedroom, of 512)")
-        grids[kind] = manipulation_grid(codecs, directions, x, attributes, cfg.scales, cfg.T, title, what)
+        grids[kind] = manipulation_grid(codecs, directions, x, inverted, attributes, cfg.scales, cfg.T, title, what)
     return grids
