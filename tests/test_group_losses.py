@@ -249,3 +249,27 @@ def test_aeds_losses_validate_labels():
         aeds_losses(ae, heads, x, torch.zeros(2, 3, dtype=torch.long))
     with pytest.raises(ValueError, match="torch.long"):
         aeds_losses(ae, heads, x, torch.zeros(2, 2))
+
+
+def test_gae_gradients_repeat_bit_for_bit_on_several_threads():
+    """L_ur gathers parts from random rows (repeats included): the gather's backward must add their gradients in a
+    fixed order, or the GAE stage's weights (and DiffuseGAE's tables) change from run to run on 2+ CPU threads."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(max(threads, 2))
+    try:
+        torch.manual_seed(0)
+        gae = GAE(z_dim=512, dis_dim=100, hidden=512, n_mlp=4, n_bottleneck=2)  # params.yaml's sizes
+        part = Partition(("identity", "background", "pose"), (60, 20, 20))
+        group = torch.randn(64, 4, 512)
+
+        def grads():
+            gae.zero_grad()
+            total, _ = dis_loss(gae, group[:, 0], group[:, 1:], part, generator=torch.Generator().manual_seed(1))
+            total.backward()
+            return [p.grad.clone() for p in gae.parameters()]
+
+        first = grads()
+        for _ in range(4):
+            assert all(torch.equal(a, b) for a, b in zip(first, grads()))
+    finally:
+        torch.set_num_threads(threads)

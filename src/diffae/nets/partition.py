@@ -187,5 +187,5 @@ class Partition:
         gen_device = generator.device if generator is not None else torch.device("cpu")
         idx = torch.randint(0, b, (b, self.num_parts), generator=generator, device=gen_device)
         idx = idx.to(z.device)
-        sources = z[idx]  # (B, m, dim): row b, slot k = z[idx[b, k]]
+        sources = z.index_select(0, idx.reshape(-1)).view(b, self.num_parts, -1)  # row b, slot k = z[idx[b, k]]
         return self.assemble(sources), idx
