@@ -122,6 +122,10 @@ class GroupAutoencoder(nn.Module):
         h = self.fc_decoder(z).view(z.shape[0], *self._bottom)
         return self.conv_decoder(h)
 
+    def stages(self) -> list[nn.Module]:
+        """The submodules ``encode`` and ``decode`` run, in order."""
+        return [self.conv_encoder, self.fc_encoder, self.fc_decoder, self.conv_decoder]
+
     def forward(self, x: Tensor) -> tuple[Tensor, Tensor]:
         """Returns ``(z, x_hat)`` (same order as :class:`diffae.nets.gae.GAE`)."""
         z = self.encode(x)

@@ -41,7 +41,8 @@ from diffae.train.checkpoint import capture_rng_state, load_checkpoint, restore_
 from diffae.train.ema import EMA
 from diffae.train.fingerprint import differences, run_fingerprint
 from diffae.train.metrics_log import MetricsLog
-from diffae.train.recipe import Recipe, checked_loss, recipe_modules, terms_to_floats, trainable_parameters
+from diffae.train.recipe import (Recipe, checked_loss, compile_units, recipe_modules, terms_to_floats,
+                                 trainable_parameters)
 
 log = logging.getLogger(__name__)
 
@@ -238,7 +239,7 @@ class Trainer:
         if self.cfg.compile:
             # compiled graphs persist across runs and stages (inductor's FX graph and autotuning caches)
             os.environ.setdefault("TORCHINDUCTOR_CACHE_DIR", str(Path.home() / ".cache" / "diffae" / "inductor"))
-            for m in list(self.trainable.values()) + list(self.frozen.values()):
+            for m in compile_units(self.recipe, self.trainable, self.frozen):
                 m.compile()
 
     def _matching_checkpoint(self) -> dict | None:

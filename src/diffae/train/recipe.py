@@ -13,8 +13,10 @@ RESERVED_TERMS = frozenset({"step", "loss", "lr", "grad_norm"})
 class Recipe(Protocol):
     """What a training stage provides. Optionally also ``frozen() -> dict[str, nn.Module]``:
     modules used by the loss but not trained (moved to the device, eval mode, no grads,
-    not checkpointed), and ``per_sample_mean = True`` where the loss is a mean of per-sample
-    terms, which lets the loop split a batch into micro-batches (``micro_batch``)."""
+    not checkpointed), ``per_sample_mean = True`` where the loss is a mean of per-sample
+    terms, which lets the loop split a batch into micro-batches (``micro_batch``), and
+    ``compile_units() -> list[nn.Module]`` where the loss enters its modules through methods
+    other than ``forward`` (see ``compile_units`` below)."""
 
     def modules(self) -> dict[str, nn.Module]:
         """Trainable modules by name; all are optimized, EMA-averaged and checkpointed."""
@@ -43,6 +45,16 @@ def recipe_modules(recipe: Any) -> tuple[dict[str, nn.Module], dict[str, nn.Modu
     if both:
         raise ValueError(f"recipe {name}: modules {both} are listed both as trainable and frozen")
     return trainable, frozen
+
+
+def compile_units(recipe: Any, trainable: Mapping[str, nn.Module], frozen: Mapping[str, nn.Module]) -> list[nn.Module]:
+    """The modules ``compile: true`` compiles: those the loss calls. ``torch.compile`` of a module compiles its
+    ``forward``; a loss that calls ``gae.encode`` runs ``gae.encoder`` and never ``gae.forward``, so such a recipe
+    names what it calls in ``compile_units()``. Default: every trainable and frozen module (tests/test_compile_units.py
+    checks each recipe's list covers every module its step enters)."""
+    if hasattr(recipe, "compile_units"):
+        return list(recipe.compile_units())
+    return [*trainable.values(), *frozen.values()]
 
 
 def trainable_parameters(modules: Mapping[str, nn.Module]) -> list[nn.Parameter]:

@@ -29,6 +29,9 @@ class AEDSRecipe:
     def modules(self) -> dict[str, nn.Module]:
         return {"ae": self.ae, "heads": self.heads}
 
+    def compile_units(self) -> list[nn.Module]:
+        return [*self.ae.stages(), self.heads]  # ae.encode / ae.decode, heads(z)
+
     def loss(self, batch, step: int):
         images, labels = batch
         return aeds_losses(self.ae, self.heads, images_from_batch(images), labels, w_recon=self.w_recon,

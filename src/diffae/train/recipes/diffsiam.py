@@ -84,6 +84,10 @@ class DiffSiamRecipe:
             mods["head"] = self.head
         return mods
 
+    def compile_units(self) -> list[nn.Module]:
+        units = [self.encoder] + ([self.shift] if self.settings.uses_diffusion else [])
+        return units + ([self.head.projector, self.head.predictor] if self.settings.uses_simsiam else [])
+
     def diffusion_loss(self, x0: torch.Tensor) -> torch.Tensor:
         """Eq. 3.11 per sample: lambda_tau ||x0 - (u_theta(x_s, tau) + w_tau g(x_s, tau, z_bar_k))||^2."""
         s = self.settings

@@ -32,6 +32,9 @@ class FinetuneRecipe:
     def modules(self) -> dict[str, nn.Module]:
         return {"encoder": self.encoder, "gae": self.gae, "unet": self.unet}
 
+    def compile_units(self) -> list[nn.Module]:
+        return [self.encoder, self.unet, self.gae.encoder, self.gae.decoder]  # gae.encode / gae.decode
+
     def loss(self, batch, step: int):
         x = images_from_batch(batch)                       # (B, 1 + m, C, H, W)
         b, k = x.shape[:2]

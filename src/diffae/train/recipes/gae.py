@@ -28,6 +28,9 @@ class GAERecipe:
     def modules(self) -> dict[str, nn.Module]:
         return {"gae": self.gae}
 
+    def compile_units(self) -> list[nn.Module]:
+        return [self.gae.encoder, self.gae.decoder]  # the loss calls gae.encode / gae.decode
+
     def loss(self, batch, step: int):
         center, partners = split_group(batch[0])
         total, terms = dis_loss(self.gae, center, partners, self.partition, lambda_ss=self.lambda_ss,

@@ -26,6 +26,9 @@ class GZSNetRecipe:
     def modules(self) -> dict[str, nn.Module]:
         return {"ae": self.ae}
 
+    def compile_units(self) -> list[nn.Module]:
+        return self.ae.stages()  # the losses call ae.encode / ae.decode
+
     def loss(self, batch, step: int):
         center, partners = split_group(images_from_batch(batch))
         return gzs_losses(self.ae, center, partners, self.partition, w_recon=self.w[0], w_swap=self.w[1],

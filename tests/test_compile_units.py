@@ -1,0 +1,108 @@
+"""`compile: true` compiles the modules each recipe's step calls (diffae.train.recipe.compile_units).
+
+torch.compile of a module compiles its ``forward``; a loss that enters a network through ``gae.encode`` runs
+``gae.encoder`` and never ``gae.forward``, so compiling ``gae`` would change nothing. Here every recipe's step runs
+with hooks that record the modules it enters from outside any module (its entry points); the recipe's compile units
+must be exactly those."""
+from __future__ import annotations
+
+import contextlib
+
+import pytest
+import torch
+from torch import nn
+
+from diffae.diffusion import GaussianDiffusion
+from diffae.nets import build_encoder, registry
+from diffae.nets.gzsnet import AttributeHeads, GroupAutoencoder
+from diffae.nets.latent_mlp import LatentMLP
+from diffae.nets.partition import Partition
+from diffae.nets.pdae_shift import PDAEShift
+from diffae.nets.resnet10 import ResNet10
+from diffae.nets.siamese import SimSiamHead
+from diffae.nets.unet import UNet
+from diffae.train.recipe import compile_units, recipe_modules
+from diffae.train.recipes.aeds import AEDSRecipe
+from diffae.train.recipes.ddim import DDIMRecipe
+from diffae.train.recipes.diffae import DiffAERecipe
+from diffae.train.recipes.diffsiam import DiffSiamRecipe, DiffSiamSettings
+from diffae.train.recipes.finetune import FinetuneRecipe
+from diffae.train.recipes.gae import GAERecipe
+from diffae.train.recipes.gzsnet import GZSNetRecipe
+from diffae.train.recipes.latent_ddim import LatentDDIMRecipe
+
+UNET = dict(image_size=16, base_channels=8, channel_mult=(1, 2), num_res_blocks=1, attn_resolutions=(8,),
+            embed_channels=16, dropout=0.0)
+PARTS = Partition(("a", "b", "c"), (4, 2, 2))
+
+
+@contextlib.contextmanager
+def entry_points(roots: list[nn.Module]):
+    """Collects the modules of ``roots``' trees that are called while no other module's forward is running."""
+    inside = {id(m) for r in roots for m in r.modules()}
+    depth, seen = [0], {}
+
+    def before(module, args):
+        if depth[0] == 0 and id(module) in inside:
+            seen[id(module)] = module
+        depth[0] += 1
+
+    def after(module, args, out):
+        depth[0] -= 1
+
+    hooks = (nn.modules.module.register_module_forward_pre_hook(before),
+             nn.modules.module.register_module_forward_hook(after))
+    try:
+        yield seen
+    finally:
+        for h in hooks:
+            h.remove()
+
+
+def _encoder(z_dim=16):
+    return build_encoder("halfunet", image_size=16, base_channels=8, channel_mult=(1, 2), num_res_blocks=1,
+                         attn_resolutions=(8,), z_dim=z_dim)
+
+
+def _gae(z_dim=16):
+    return registry.build(registry.net_spec("GAE", z_dim=z_dim, dis_dim=8, hidden=16, n_mlp=2, n_bottleneck=1,
+                                            norm="layer"))
+
+
+def _images(*shape):
+    return torch.rand(*shape) * 2 - 1
+
+
+def _recipes():
+    diffusion = GaussianDiffusion.from_schedule("linear", 100)
+    siam = {m: DiffSiamRecipe(ResNet10(width=2, z_dim=16), PDAEShift(z_dim=16, **UNET),
+                              SimSiamHead(z_dim=16, pred_hidden=8, projector=True), diffusion,
+                              DiffSiamSettings(method=m, n_segments=4)) for m in ("diffsiam", "pdae", "simsiam")}
+    ae = dict(image_size=16, base_channels=4, latent_dim=8, fc_hidden=8)
+    return {
+        "diffae": (DiffAERecipe(_encoder(), UNet(cond_dim=16, **UNET), diffusion), [_images(4, 3, 16, 16)]),
+        "ddim": (DDIMRecipe(UNet(cond_dim=None, **UNET), diffusion), [_images(4, 3, 16, 16)]),
+        "latent_ddim": (LatentDDIMRecipe(LatentMLP(z_dim=16, hidden=32, num_layers=3), diffusion),
+                        [torch.randn(8, 16)]),
+        "gae": (GAERecipe(_gae(), PARTS, 1.0, 0.5), [torch.randn(5, 4, 16)]),
+        "finetune": (FinetuneRecipe(_encoder(), _gae(), UNet(cond_dim=16, **UNET), diffusion, PARTS, torch.zeros(16),
+                                    torch.ones(16), 1.0, 0.5, 0.5), [_images(2, 4, 3, 16, 16)]),
+        "gzsnet": (GZSNetRecipe(GroupAutoencoder(**ae), PARTS, 1.0, 1.0, 1.0), [_images(2, 4, 3, 16, 16)]),
+        "aeds": (AEDSRecipe(GroupAutoencoder(**ae), AttributeHeads(PARTS, (2, 2, 2)), 1.0, 1.0),
+                 (_images(4, 3, 16, 16), torch.randint(0, 2, (4, 3)))),
+        **{f"diffsiam-{m}": (r, [_images(4, 3, 16, 16)]) for m, r in siam.items()},
+    }
+
+
+@pytest.mark.parametrize("name", sorted(_recipes()))
+def test_compile_units_are_the_modules_the_step_enters(name):
+    recipe, batch = _recipes()[name]
+    trainable, frozen = recipe_modules(recipe)
+    torch.manual_seed(0)
+    with entry_points([*trainable.values(), *frozen.values()]) as entered:
+        loss, _ = recipe.loss(batch, 0)
+        loss.backward()
+    units = compile_units(recipe, trainable, frozen)
+    assert entered, "the step entered none of the recipe's modules"
+    assert {id(m) for m in units} == set(entered), (
+        f"{name}: compiled {[type(m).__name__ for m in units]}, entered {[type(m).__name__ for m in entered.values()]}")
