@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 import torch
 from torch import nn
+from torch.utils.data import TensorDataset
 
 from diffae.artifacts import load_final
 from diffae.config import TrainConfig, parse
@@ -314,6 +315,46 @@ def test_batches_are_a_pure_function_of_seed_and_step():
     assert batch_indices(20, 6, seed=6, step=0).tolist() != a[0].tolist()
     with pytest.raises(ValueError, match="fewer than batch_size"):
         batch_indices(4, 6, 0, 0)
+
+
+@pytest.mark.parametrize("world", [1, 2])
+def test_the_sampler_draws_each_epoch_once_and_gives_batch_indices_slices(world):
+    from diffae.train.batches import StepBatches
+    from diffae.train.distributed import DistContext
+
+    for rank in range(world):
+        ctx = DistContext(rank, world, rank, torch.device("cpu"), False)
+        got = list(StepBatches(20, batch_size=6, seed=5, start=2, stop=11, ctx=ctx))
+        local = 6 // world
+        assert got == [batch_indices(20, 6, 5, s)[rank * local:(rank + 1) * local].tolist() for s in range(2, 11)]
+
+
+def test_resident_and_prefetched_batches_equal_the_host_ones():
+    from diffae.train.batches import StepBatches, _Batched, prefetched, resident_batches
+    from diffae.train.distributed import DistContext
+
+    data = TensorDataset(torch.arange(40).view(20, 2), torch.arange(20) * 10)
+    sampler = StepBatches(20, batch_size=4, seed=1, start=0, stop=12, ctx=DistContext(0, 1, 0, torch.device("cpu"),
+                                                                                      False))
+    want = [_Batched(data).__getitems__(idx) for idx in sampler]
+    for got in (list(resident_batches(data, sampler, torch.device("cpu"))),
+                list(prefetched((_Batched(data).__getitems__(idx) for idx in sampler), pin=False))):
+        assert len(got) == len(want) == 12
+        for g, w in zip(got, want):
+            assert all(torch.equal(a, b) for a, b in zip(g, w))
+
+
+def test_prefetched_batches_raise_the_loaders_error():
+    from diffae.train.batches import prefetched
+
+    def failing():
+        yield [torch.zeros(1)]
+        raise OSError("images.npy: truncated")
+
+    it = prefetched(failing(), pin=False)
+    assert torch.equal(next(it)[0], torch.zeros(1))
+    with pytest.raises(OSError, match="truncated"):
+        next(it)
 
 
 def test_metrics_rows_columns_and_warmup(tmp_path):

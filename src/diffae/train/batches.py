@@ -18,16 +18,24 @@ from diffae.train.distributed import DistContext
 
 def batch_indices(n: int, batch_size: int, seed: int, step: int) -> np.ndarray:
     """Dataset indices of the global batch for update ``step`` (pure function; see module doc)."""
+    epoch, i = _epoch_and_slot(n, batch_size, step)
+    return _permutation(n, seed, epoch)[i * batch_size:(i + 1) * batch_size]
+
+
+def _epoch_and_slot(n: int, batch_size: int, step: int) -> tuple[int, int]:
     per_epoch = n // batch_size
     if per_epoch < 1:
         raise ValueError(f"dataset has {n} samples, fewer than batch_size={batch_size}")
-    epoch, i = divmod(step, per_epoch)
-    perm = np.random.default_rng([seed, epoch]).permutation(n)
-    return perm[i * batch_size:(i + 1) * batch_size]
+    return divmod(step, per_epoch)
+
+
+def _permutation(n: int, seed: int, epoch: int) -> np.ndarray:
+    return np.random.default_rng([seed, epoch]).permutation(n)
 
 
 class StepBatches:
-    """Batch sampler yielding this rank's index slices for updates ``start..stop-1``."""
+    """Batch sampler yielding this rank's index slices for updates ``start..stop-1`` (``batch_indices``, with each
+    epoch's permutation drawn once rather than per update: it costs milliseconds for millions of samples)."""
 
     def __init__(self, n: int, *, batch_size: int, seed: int, start: int, stop: int, ctx: DistContext) -> None:
         self.n, self.batch_size, self.seed, self.start, self.stop = n, batch_size, seed, start, stop
@@ -38,9 +46,13 @@ class StepBatches:
         return self.stop - self.start
 
     def __iter__(self) -> Iterator[list[int]]:
+        epoch, perm = None, None
         for s in range(self.start, self.stop):
-            idx = batch_indices(self.n, self.batch_size, self.seed, s)
-            yield idx[self.lo:self.lo + self.local].tolist()
+            e, i = _epoch_and_slot(self.n, self.batch_size, s)
+            if e != epoch:
+                epoch, perm = e, _permutation(self.n, self.seed, e)
+            lo = i * self.batch_size + self.lo
+            yield perm[lo:lo + self.local].tolist()
 
 
 class _Batched(torch.utils.data.Dataset):
@@ -67,13 +79,23 @@ def _identity(batch: Any) -> Any:
 
 
 def step_batches(dataset: Any, *, batch_size: int, seed: int, start: int, stop: int, ctx: DistContext,
-                 num_workers: int) -> Iterator[Any]:
+                 num_workers: int, resident_bytes: int | None = None) -> Iterator[Any]:
     """This rank's collated batches for updates ``start..stop-1``.
 
     ``num_workers = 0`` loads in the main process (bit-identical resume); with workers, random
-    transforms inside the dataset draw from worker seeds that depend on the resume point.
+    transforms inside the dataset draw from worker seeds that depend on the resume point. On a GPU with
+    ``num_workers = 0``, a TensorDataset of at most ``resident_bytes`` (default: a quarter of the GPU's memory)
+    is copied to the GPU once and batches are gathered there; a larger one is gathered on the host one batch
+    ahead, in a thread, into pinned memory, so its copy overlaps the device's work. The batches' values are
+    the same on every path.
     """
     sampler = StepBatches(len(dataset), batch_size=batch_size, seed=seed, start=start, stop=stop, ctx=ctx)
+    if num_workers == 0 and ctx.device.type == "cuda" and isinstance(dataset, TensorDataset):
+        budget = resident_bytes if resident_bytes is not None else torch.cuda.get_device_properties(
+            ctx.device).total_memory // 4
+        if sum(t.numel() * t.element_size() for t in dataset.tensors) <= budget:
+            return resident_batches(dataset, sampler, ctx.device)
+        return prefetched(_Batched(dataset).__getitems__(idx) for idx in sampler)
     view = _Batched(dataset)
     if num_workers == 0:
         return (view.__getitems__(idx) for idx in sampler)
@@ -81,6 +103,40 @@ def step_batches(dataset: Any, *, batch_size: int, seed: int, start: int, stop: 
     gen = torch.Generator().manual_seed(seed * 1_000_003 + start)
     return iter(DataLoader(view, batch_sampler=sampler, num_workers=num_workers, collate_fn=_identity,
                            pin_memory=ctx.device.type == "cuda", generator=gen))
+
+
+def resident_batches(dataset: TensorDataset, sampler: StepBatches, device: torch.device) -> Iterator[list[Tensor]]:
+    """The sampler's batches gathered from a copy of ``dataset``'s tensors on ``device`` (made once)."""
+    tensors = [t.to(device) for t in dataset.tensors]
+    for idx in sampler:
+        index = torch.as_tensor(idx, dtype=torch.long).to(device, non_blocking=True)
+        yield [t[index] for t in tensors]
+
+
+def prefetched(batches: Iterator[Any], pin: bool = True) -> Iterator[Any]:
+    """``batches`` in order, each gathered (and, with ``pin``, copied to pinned memory) by a thread one batch ahead."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def take():
+        batch = next(batches, _END)
+        return _pinned(batch) if pin and batch is not _END else batch
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        ahead = pool.submit(take)
+        while (batch := ahead.result()) is not _END:
+            ahead = pool.submit(take)
+            yield batch
+
+
+_END = object()
+
+
+def _pinned(batch: Any) -> Any:
+    if isinstance(batch, Tensor):
+        return batch.pin_memory()
+    if isinstance(batch, (list, tuple)):
+        return type(batch)(_pinned(b) for b in batch)
+    return batch
 
 
 def to_device(batch: Any, device: torch.device, channels_last: bool) -> Any:

@@ -36,6 +36,7 @@ class EMA:
             name: {k: _as_shadow(v) for k, v in m.state_dict().items()} for name, m in modules.items()
         }
         self._param_names = {name: [k for k, _ in m.named_parameters()] for name, m in modules.items()}
+        self._pairs: tuple[list[Tensor], list[Tensor]] | None = None  # (shadow, live) float tensors, built once
 
     def decay_at(self, step: int) -> float:
         """Effective decay used by :meth:`update` at update index ``step`` (0-based)."""
@@ -47,19 +48,29 @@ class EMA:
     def update(self, step: int) -> None:
         """Blend the modules' current weights into the shadow copy (call after each optimizer step)."""
         d = self.decay_at(step)
+        avg, cur = self._float_pairs()
+        if avg:
+            torch._foreach_mul_(avg, d)
+            torch._foreach_add_(avg, [c if c.dtype == torch.float32 else c.float() for c in cur], alpha=1.0 - d)
         for name, module in self._modules.items():
-            shadow = self.shadow[name]
-            params = dict(module.named_parameters())
-            names = self._param_names[name]
-            avg = [shadow[k] for k in names if shadow[k].is_floating_point()]
-            cur = [params[k].detach().float() for k in names if shadow[k].is_floating_point()]
-            if avg:
-                torch._foreach_mul_(avg, d)
-                torch._foreach_add_(avg, cur, alpha=1.0 - d)
-            pset = set(names)
+            shadow, pset = self.shadow[name], set(self._param_names[name])
             for k, buf in module.named_buffers():
                 if k in shadow and k not in pset:
                     shadow[k].copy_(buf.detach())
+
+    def _float_pairs(self) -> tuple[list[Tensor], list[Tensor]]:
+        """The floating-point parameters' shadow tensors and the parameters themselves, across modules (listed once:
+        the loop keeps the same Parameter objects, moving and loading them in place)."""
+        if self._pairs is None:
+            avg, cur = [], []
+            for name, module in self._modules.items():
+                params, shadow = dict(module.named_parameters()), self.shadow[name]
+                for k in self._param_names[name]:
+                    if shadow[k].is_floating_point():
+                        avg.append(shadow[k])
+                        cur.append(params[k])
+            self._pairs = (avg, cur)
+        return self._pairs
 
     def averaged_state_dicts(self) -> dict[str, dict[str, Tensor]]:
         """Per-module state dicts with the EMA weights, cast back to the modules' dtypes."""
