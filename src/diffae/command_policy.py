@@ -132,7 +132,7 @@ def method_latents(params: ParamsView, flags: Flags) -> dict[str, str]:
             "AE + DS": flags["aeds"]}
 
 
-@derivation(reads=("device", "diffusion.clip_x0", "model.encoder.z_dim", "model.gae.partition"),
+@derivation(reads=("device", "diffusion.clip_x0", "model.encoder.z_dim", "model.gae.partition", "eval.compile"),
             flags=("prepared", "diffae", "diffusegae"))
 def codecs(params: ParamsView, flags: Flags) -> dict:
     """The methods' codecs from the model flags (--gzsnet, --aeds, --ddim where the command has them); Diff-AE's
@@ -144,4 +144,4 @@ def codecs(params: ParamsView, flags: Flags) -> dict:
               "AE + DS": flags.get("aeds"), "DDIM": flags.get("ddim")}
     return load_codecs(models, tuple(load_prepared(flags["prepared"]).attributes), params.torch_device(),
                        clip_x0=params.diffusion.clip_x0, z_dim=params.model.encoder.z_dim,
-                       partition_sizes=params.model.gae.partition)
+                       partition_sizes=params.model.gae.partition, compile=params.eval.compile)

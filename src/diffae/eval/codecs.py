@@ -133,14 +133,31 @@ class PixelAECodec:
         return self.ae.decode(z).clamp(-1, 1)
 
 
+def compiled_for_sampling(codec):
+    """``codec`` with its diffusion decoder compiled in place (``torch.compile``; params ``eval.compile``): every
+    DDIM step of encode/invert/decode runs the compiled UNet. Weights, state-dict keys and so ``codec_digest`` stay
+    as they were; outputs agree with eager execution to float rounding. Pixel codecs are returned unchanged."""
+    unet = getattr(codec, "unet", None)
+    if unet is not None:
+        unet.compile()
+    return codec
+
+
 def load_codec(method: str, path: str | Path, device: str | torch.device = "cpu", *, clip_x0: bool,
-               partition: Partition | None = None):
+               partition: Partition | None = None, compile: bool = False):
     """Codec of a trained artifact: method in {"DiffuseGAE", "Diff-AE", "DDIM", "GZS-Net", "AE + DS"}.
 
     ``clip_x0`` (params ``diffusion.clip_x0``) is the diffusion codecs' x0 clipping in both directions.
     Diff-AE's artifact has no partition of its own: pass `partition` (see `proportional_partition`) for
-    editing; without one the codec encodes and reconstructs whole z_sem.
+    editing; without one the codec encodes and reconstructs whole z_sem. ``compile`` (params ``eval.compile``):
+    see ``compiled_for_sampling``.
     """
+    codec = _load_codec(method, path, device, clip_x0=clip_x0, partition=partition)
+    return compiled_for_sampling(codec) if compile else codec
+
+
+def _load_codec(method: str, path: str | Path, device: str | torch.device, *, clip_x0: bool,
+                partition: Partition | None):
     from diffae.artifacts import load_trained
 
     m = load_trained(path, device)
@@ -159,12 +176,12 @@ def load_codec(method: str, path: str | Path, device: str | torch.device = "cpu"
 
 
 def load_codecs(models: Mapping[str, str | Path | None], attributes: tuple[str, ...], device: str | torch.device,
-                *, clip_x0: bool, z_dim: int, partition_sizes: tuple[int, ...]) -> dict:
+                *, clip_x0: bool, z_dim: int, partition_sizes: tuple[int, ...], compile: bool = False) -> dict:
     """method -> codec for the given artifacts (None entries skipped). Diff-AE's z_sem (``z_dim`` wide) is
     split over ``attributes`` in the proportions of the GAE partition (``model.gae.partition``), as DiffuseGAE
     compares the methods part by part."""
     diffae_partition = proportional_partition(tuple(attributes), tuple(partition_sizes), z_dim)
-    return {method: load_codec(method, path, device, clip_x0=clip_x0,
+    return {method: load_codec(method, path, device, clip_x0=clip_x0, compile=compile,
                                partition=diffae_partition if method == "Diff-AE" else None)
             for method, path in models.items() if path}
 

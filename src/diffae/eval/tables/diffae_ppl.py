@@ -25,7 +25,8 @@ MODELS = ("DDIM", "Diff-AE")
 
 def diffae_ppl(diffae_model: str | Path, ddim_model: str | Path, prepared: str | Path, out_csv: str | Path, *,
                n_steps: int, n_pairs: int, eps: float, batch_size: int, seed: int, clip_x0: bool,
-               weights_dir: str | None, allow_random: bool, device: str) -> pd.DataFrame:
+               weights_dir: str | None, allow_random: bool, device: str,
+               compile: bool = False) -> pd.DataFrame:
     """One row per model; both walk the same pairs and alpha (a generator seeded with ``seed`` for each)."""
     from diffae.data.images import to_model_range
     from diffae.data.prepared import load_prepared
@@ -34,8 +35,8 @@ def diffae_ppl(diffae_model: str | Path, ddim_model: str | Path, prepared: str |
 
     data = load_prepared(prepared)
     images = to_model_range(data.images[: max(2 * n_pairs, 2)])
-    codecs = {"DDIM": load_codec("DDIM", ddim_model, device, clip_x0=clip_x0),
-              "Diff-AE": load_codec("Diff-AE", diffae_model, device, clip_x0=clip_x0)}
+    codecs = {"DDIM": load_codec("DDIM", ddim_model, device, clip_x0=clip_x0, compile=compile),
+              "Diff-AE": load_codec("Diff-AE", diffae_model, device, clip_x0=clip_x0, compile=compile)}
     lpips_vgg = LPIPSMetric("vgg", weights_dir=weights_dir, allow_random=allow_random, seed=seed, device=device)
     name = f"{data.meta.get('dataset', Path(prepared).name)} ({data.meta.get('source', 'unknown')})"
     partial = PartialRows(out_csv, {"codecs": {m: codec_digest(c) for m, c in sorted(codecs.items())},

@@ -68,11 +68,12 @@ def latent_dim(codec, x0: torch.Tensor, x_T: str) -> int:
 
 def diffae_table2(diffae_model: str | Path, ddim_model: str | Path, prepared: str | Path, split_csv: str | Path | None,
                   out_csv: str | Path, *, step_counts: Sequence[int], n_images: int, batch_size: int, seed: int,
-                  clip_x0: bool, weights_dir: str | None, allow_random: bool, device: str) -> pd.DataFrame:
+                  clip_x0: bool, weights_dir: str | None, allow_random: bool, device: str,
+                  compile: bool = False) -> pd.DataFrame:
     """Compute every row x step count on the first ``n_images`` test images (of the whole set without a split)
     and write ``out_csv``."""
-    codecs = {"Diff-AE": load_codec("Diff-AE", diffae_model, device, clip_x0=clip_x0),
-              "DDIM": load_codec("DDIM", ddim_model, device, clip_x0=clip_x0)}
+    codecs = {"Diff-AE": load_codec("Diff-AE", diffae_model, device, clip_x0=clip_x0, compile=compile),
+              "DDIM": load_codec("DDIM", ddim_model, device, clip_x0=clip_x0, compile=compile)}
     x0, test_set = test_images(prepared, split_csv, n_images, device)
     lpips = LPIPSMetric("alex", weights_dir=weights_dir, allow_random=allow_random, seed=seed, device=device)
     metric_fn = lambda x, y: reconstruction_metrics(x, y, lpips)  # noqa: E731
@@ -104,7 +105,7 @@ def zsem_row_name(z_dim: int) -> str:
 def zsem_ablation_table(models_dir: str | Path, prepared: str | Path, split_csv: str | Path | None,
                         out_csv: str | Path, *, z_dims: Sequence[int], step_counts: Sequence[int], n_images: int,
                         batch_size: int, seed: int, clip_x0: bool, weights_dir: str | None, allow_random: bool,
-                        device: str) -> pd.DataFrame:
+                        device: str, compile: bool = False) -> pd.DataFrame:
     """Diff-AE Table 2 rows b-e: random-x_T reconstruction (as row a, same images, same x_T seed) by the
     models ``<models_dir>/diffae_z<d>/final.pt`` for each width d in ``z_dims``. Columns as ``diffae_table2``
     plus ``z_dim``."""
@@ -112,7 +113,7 @@ def zsem_ablation_table(models_dir: str | Path, prepared: str | Path, split_csv:
     missing = [str(p) for p in paths.values() if not p.is_file()]
     if missing:
         raise FileNotFoundError(f"z_sem ablation models missing: {missing} (run `diffae train-diffae-zdim`)")
-    codecs = {d: load_codec("Diff-AE", p, device, clip_x0=clip_x0) for d, p in paths.items()}
+    codecs = {d: load_codec("Diff-AE", p, device, clip_x0=clip_x0, compile=compile) for d, p in paths.items()}
     x0, test_set = test_images(prepared, split_csv, n_images, device)
     lpips = LPIPSMetric("alex", weights_dir=weights_dir, allow_random=allow_random, seed=seed, device=device)
     metric_fn = lambda x, y: reconstruction_metrics(x, y, lpips)  # noqa: E731

@@ -55,7 +55,7 @@ def diffae_table4(diffae_model: str | Path, ddim_model: str | Path, latent_model
                   prepared: str | Path, out_csv: str | Path, figures_dir: str | Path, *, dataset: str,
                   step_counts: Sequence[int], n_samples: int, autoenc_source: str, n_neighbours: int, n_shown: int,
                   batch_size: int, seed: int, clip_x0: bool, weights_dir: str | None, allow_random: bool,
-                  device: str) -> pd.DataFrame:
+                  device: str, compile: bool = False) -> pd.DataFrame:
     """Every row x T of Table 4 for ``dataset``; then the sample and neighbour grids into ``figures_dir``."""
     from diffae.data.images import to_model_range
     from diffae.data.prepared import load_prepared
@@ -65,8 +65,8 @@ def diffae_table4(diffae_model: str | Path, ddim_model: str | Path, latent_model
     data = load_prepared(prepared)
     ref_idx, src_idx = reference_split(len(data.images), n_samples, seed, autoenc_source)
     reference, source = to_model_range(data.images[ref_idx]), to_model_range(data.images[src_idx])
-    codecs = {"Diff-AE": load_codec("Diff-AE", diffae_model, device, clip_x0=clip_x0),
-              "DDIM": load_codec("DDIM", ddim_model, device, clip_x0=clip_x0)}
+    codecs = {"Diff-AE": load_codec("Diff-AE", diffae_model, device, clip_x0=clip_x0, compile=compile),
+              "DDIM": load_codec("DDIM", ddim_model, device, clip_x0=clip_x0, compile=compile)}
     sampler = load_latent_sampler(latent_model, device)
     inception = FIDInception(weights_dir=weights_dir, allow_random=allow_random, seed=seed, device=device)
     ref_name = f"{data.meta.get('dataset', Path(prepared).name)} ({data.meta.get('source', 'unknown')})"
