@@ -14,8 +14,11 @@ Per config, at one architecture and batch:
             images/s read from its own metrics.csv over the second half of the run (the first holds compilation)
 and the ratio ours / official, the loop's overhead over the bare step, peak CUDA memory, compile time (first half
 minus second), FLOPs per image (``torch.utils.flop_counter``, forward + backward) and, on CUDA, MFU against the
-GPU's dense bf16 peak (``--peak-tflops``). Then DDIM sampling (img-steps/s) both ways, and the tiny stages (GAE,
-latent DDIM) through the loop in steps/s.
+GPU's dense bf16 peak (``--peak-tflops``). Then DDIM sampling (img-steps/s) both ways, and Diff-AE Table 2's
+reconstruction path (encode, invert, decode) through the evaluations' codec, eager and compiled (params
+``eval.compile``). The tiny stages (GAE, latent DDIM) in steps/s: a bare step, the loop eager and compiled. Last, a
+host-read profile (every ``aten::_local_scalar_dense``, i.e. .item()/float()/bool() of a tensor, by call site) of
+runs of 3 and 9 updates of each tiny stage and of the Diff-AE loop: the reads per update beyond the run's end.
 
 Configs: embedded-32 (params.yaml: the iLab Diff-AE and train.diffae), paper-64 (the official architecture at
 64 px, Diff-AE Table 5; presets/paper-diffae-celeba64.yaml train.diffae_zoo) and paper-128 (official
@@ -24,15 +27,18 @@ ffhq128_autoenc_130M; presets/paper-diffae-ffhq128.yaml train.diffae_zoo).
 from __future__ import annotations
 
 import argparse
+import collections
 import contextlib
 import csv
 import dataclasses
 import tempfile
 import time
+import traceback
 from pathlib import Path
 
 import torch
 from torch.utils.data import TensorDataset
+from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils.flop_counter import FlopCounterMode
 
 from diffae.config import load_params
@@ -40,8 +46,10 @@ from diffae.diffusion import DDIM, GaussianDiffusion
 from diffae.nets import build_encoder, official_config, registry
 from diffae.nets.layers import count_parameters
 from diffae.nets.unet import UNet
+from diffae.train.batches import to_device
 from diffae.train.ema import EMA
 from diffae.train.loop import train
+from diffae.train.recipe import recipe_modules
 from diffae.train.recipes.diffae import DiffAERecipe
 from diffae.train.recipes.gae import GAERecipe
 from diffae.train.recipes.latent_ddim import LatentDDIMRecipe
@@ -147,25 +155,16 @@ def official_step(arch: dict, device: str, batch: int):
     return step, (enc, unet)
 
 
-def bare_step(arch: dict, cfg, device: str, batch: int):
-    """Our step without the loop: the recipe's loss under the preset's settings, backward, clip, optimizer, EMA."""
-    enc, unet = build(arch, device)
-    fmt = torch.channels_last if cfg.channels_last else torch.contiguous_format
-    enc, unet = enc.to(memory_format=fmt), unet.to(memory_format=fmt)
-    if cfg.compile:
-        enc.compile()
-        unet.compile()
-    recipe = DiffAERecipe(enc, unet, GaussianDiffusion.from_schedule("linear", 1000))
-    params = list(enc.parameters()) + list(unet.parameters())
+def recipe_step(recipe, modules: dict, batch, cfg, device: str):
+    """One update of ``recipe`` without the loop: its loss under the preset's amp, backward, clip, optimizer, EMA."""
+    params = [q for m in modules.values() for q in m.parameters() if q.requires_grad]
     opt = torch.optim.Adam(params, lr=cfg.lr, **({"fused": True} if device == "cuda" else {}))
-    ema = EMA({"encoder": enc, "unet": unet}, max(cfg.ema_decay, 0.5))
-    size = arch["decoder"]["image_size"]
-    x = torch.randint(0, 256, (batch, 3, size, size), dtype=torch.uint8, device=device).contiguous(memory_format=fmt)
+    ema = EMA(modules, max(cfg.ema_decay, 0.5))
     amp = cfg.amp and device == "cuda"
 
     def step():
         with torch.autocast("cuda", dtype=torch.bfloat16) if amp else contextlib.nullcontext():
-            loss, _ = recipe.loss([x], 0)
+            loss, _ = recipe.loss(batch, 0)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         if cfg.grad_clip > 0:
@@ -174,6 +173,20 @@ def bare_step(arch: dict, cfg, device: str, batch: int):
         ema.update(0)
 
     return step
+
+
+def bare_step(arch: dict, cfg, device: str, batch: int):
+    """Our Diff-AE step without the loop, with the preset's channels_last / compile."""
+    enc, unet = build(arch, device)
+    fmt = torch.channels_last if cfg.channels_last else torch.contiguous_format
+    enc, unet = enc.to(memory_format=fmt), unet.to(memory_format=fmt)
+    if cfg.compile:
+        enc.compile()
+        unet.compile()
+    recipe = DiffAERecipe(enc, unet, GaussianDiffusion.from_schedule("linear", 1000))
+    size = arch["decoder"]["image_size"]
+    x = torch.randint(0, 256, (batch, 3, size, size), dtype=torch.uint8, device=device).contiguous(memory_format=fmt)
+    return recipe_step(recipe, {"encoder": enc, "unet": unet}, [x], cfg, device)
 
 
 def loop_throughput(recipe, data, cfg, device: str, steps: int) -> tuple[float, float]:
@@ -188,6 +201,54 @@ def loop_throughput(recipe, data, cfg, device: str, steps: int) -> tuple[float, 
     return second, per_img / first - per_img / second
 
 
+_PLUMBING = ("torch/_dynamo/", "torch/_compile.py", "torch/utils/", "torch/optim/optimizer.py", "torch/_tensor.py")
+
+
+class _HostReads(TorchDispatchMode):
+    """Counts reads of tensor values by the host (``aten::_local_scalar_dense``: .item(), float(t), int(t), bool(t)),
+    by the innermost call site outside torch's plumbing."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sites: collections.Counter = collections.Counter()
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        if func is torch.ops.aten._local_scalar_dense.default:
+            frames = [f for f in traceback.extract_stack()[:-1] if not any(k in f.filename for k in _PLUMBING)]
+            f = frames[-1]
+            self.sites[f"{'/'.join(Path(f.filename).parts[-2:])}:{f.name}"] += 1
+        return func(*args, **(kwargs or {}))
+
+
+def host_reads(recipe, data, cfg, device: str, steps: int) -> collections.Counter:
+    """Host reads per call site in a real ``train`` run of ``steps`` updates that logs and checkpoints only at its end."""
+    cfg = dataclasses.replace(cfg, steps=steps, log_every=steps, ckpt_every=steps)
+    with tempfile.TemporaryDirectory() as out, _HostReads() as reads:
+        train(recipe, data, cfg, out, seed=0, device=device, progress=False)
+    return reads.sites
+
+
+def host_read_profile(name: str, make, device: str) -> None:
+    """Host reads of a run of 3 and of 9 updates: their difference / 6 is the reads per update, by call site (none on
+    CUDA is the aim; on the CPU Adam reads its step counter, a CPU tensor unless fused, which the loop is on CUDA,
+    and the diffusion's timestep range check runs for CPU tensors only). The rest are the run end's log row, non-finite
+    guard and checkpoint."""
+    short, long = (host_reads(*make(), device, n) for n in (3, 9))
+    per_update = {k: (long[k] - short[k]) / 6 for k in long if long[k] != short[k]}
+    shown = ", ".join(f"{k} {v:g}" for k, v in sorted(per_update.items(), key=lambda kv: -kv[1])) or "none"
+    print(f"  {name}: {sum(short.values())} host reads in a run of 3 updates, {sum(long.values())} in 9; "
+          f"per update: {shown}")
+
+
+def _diffae_run(arch: dict, cfg, device: str, batch: int):
+    """(Diff-AE recipe, uint8 images, train section at ``batch``) for the loop."""
+    enc, unet = build(arch, device)
+    size = arch["decoder"]["image_size"]
+    data = TensorDataset(torch.randint(0, 256, (max(batch, 8), 3, size, size), dtype=torch.uint8))
+    return DiffAERecipe(enc, unet, GaussianDiffusion.from_schedule("linear", 1000)), data, dataclasses.replace(
+        cfg, batch_size=batch)
+
+
 def side_by_side(name: str, arch: dict, cfg, device: str, batch: int, iters: int, peak_tflops: float | None):
     cfg = dataclasses.replace(cfg, batch_size=batch)
     flops = flops_per_image(arch, batch)
@@ -200,11 +261,8 @@ def side_by_side(name: str, arch: dict, cfg, device: str, batch: int, iters: int
     _reset_mem(device)
     bare = batch / timed(bare_step(arch, cfg, device, batch), iters, device, warmup=2 if cfg.compile else 1)
     _reset_mem(device)
-    enc, unet = build(arch, device)
-    size = arch["decoder"]["image_size"]
-    data = TensorDataset(torch.randint(0, 256, (max(batch, 8), 3, size, size), dtype=torch.uint8))
-    ours, compile_s = loop_throughput(DiffAERecipe(enc, unet, GaussianDiffusion.from_schedule("linear", 1000)), data,
-                                      cfg, device, steps=2 * iters)
+    recipe, data, _ = _diffae_run(arch, cfg, device, batch)
+    ours, compile_s = loop_throughput(recipe, data, cfg, device, steps=2 * iters)
     mem_ours = _peak_mem(device)
     settings = f"amp={int(cfg.amp)} channels_last={int(cfg.channels_last)} compile={int(cfg.compile)}"
     print(f"\n{name} on {device}: {n_params / 1e6:.1f} M params, batch {batch}, ours with {settings}")
@@ -241,24 +299,65 @@ def sampling(name: str, arch: dict, cfg, device: str, batch: int, iters: int):
     print(f"  DDIM sampling img-steps/s: {', '.join(out)}")
 
 
-def tiny_stages(device: str, steps: int):
-    """GAE and latent DDIM through the loop with params.yaml's sections: steps/s."""
-    p = load_params(REPO / "params.yaml")
-    d = p.model.encoder.z_dim
-    latent = registry.build(registry.net_spec("LatentMLP", z_dim=d, hidden=p.model.latent.hidden,
-                                              num_layers=p.model.latent.num_layers))
-    gae = registry.build(registry.net_spec("GAE", z_dim=d, dis_dim=p.model.gae.dis_dim, hidden=p.model.gae.hidden,
-                                           n_mlp=p.model.gae.n_mlp, n_bottleneck=p.model.gae.n_bottleneck,
-                                           norm=p.model.gae.norm))
+def evaluation(name: str, arch: dict, device: str, batch: int, iters: int, n_steps: int) -> None:
+    """Diff-AE Table 2's path (encode, invert with ``n_steps`` DDIM steps, decode with as many) through the codec
+    the evaluations use, eager against params ``eval.compile``: images/s and UNet img-steps/s."""
+    from diffae.eval.codecs import DiffAECodec, compiled_for_sampling
+
+    size = arch["decoder"]["image_size"]
+    x = torch.rand(batch, 3, size, size, device=device) * 2 - 1
+    out = []
+    for what in ("eager", "compiled"):
+        enc, unet = build(arch, device)
+        codec = DiffAECodec("Diff-AE", None, enc.eval(), unet.eval(), GaussianDiffusion.from_schedule("linear", 1000),
+                            clip_x0=True)
+        if what == "compiled":
+            compiled_for_sampling(codec)
+        ips = batch / timed(lambda: codec.reconstruct(x, n_steps), iters, device, warmup=2 if what == "compiled" else 1)
+        out.append(f"{what} {ips:8.2f} img/s ({ips * 2 * n_steps:8.1f} img-steps/s)")
+    print(f"  Table 2 reconstruction, T={n_steps}, batch {batch}: {'; '.join(out)}")
+
+
+def tiny_runs() -> dict:
+    """name -> a function giving a fresh (recipe, data, train section) of a tiny stage, params.yaml's sizes."""
     from diffae.nets.partition import Partition
-    sizes = tuple(p.model.gae.partition)
-    runs = {"latent DDIM": (LatentDDIMRecipe(latent, GaussianDiffusion.from_schedule("const0.008", 1000)),
-                            TensorDataset(torch.randn(512, d)), p.train.latent_ddim),
-            "GAE": (GAERecipe(gae, Partition(tuple(f"p{i}" for i in range(len(sizes))), sizes), 1.0, 0.5),
-                    TensorDataset(torch.randn(512, 1 + len(sizes), d)), p.train.gae)}
-    for name, (recipe, data, cfg) in runs.items():
-        ips, _ = loop_throughput(recipe, data, cfg, device, steps)
-        print(f"  {name}: {ips / cfg.batch_size:8.1f} steps/s (batch {cfg.batch_size}) on {device}")
+
+    p = load_params(REPO / "params.yaml")
+    d, sizes = p.model.encoder.z_dim, tuple(p.model.gae.partition)
+
+    def latent_ddim():
+        net = registry.build(registry.net_spec("LatentMLP", z_dim=d, hidden=p.model.latent.hidden,
+                                               num_layers=p.model.latent.num_layers))
+        return (LatentDDIMRecipe(net, GaussianDiffusion.from_schedule("const0.008", 1000)),
+                TensorDataset(torch.randn(512, d)), p.train.latent_ddim)
+
+    def gae():
+        g = p.model.gae
+        net = registry.build(registry.net_spec("GAE", z_dim=d, dis_dim=g.dis_dim, hidden=g.hidden, n_mlp=g.n_mlp,
+                                               n_bottleneck=g.n_bottleneck, norm=g.norm))
+        partition = Partition(tuple(f"p{i}" for i in range(len(sizes))), sizes)
+        return GAERecipe(net, partition, 1.0, 0.5), TensorDataset(torch.randn(512, 1 + len(sizes), d)), p.train.gae
+
+    return {"latent DDIM": latent_ddim, "GAE": gae}
+
+
+def tiny_stages(device: str, steps: int, compile_too: bool) -> None:
+    """Tiny stages: steps/s of a bare step, of the loop (eager and, with ``compile_too``, compiled) and the host-read
+    profile of the loop."""
+    for name, make in tiny_runs().items():
+        recipe, data, cfg = make()
+        batch = to_device(data[: cfg.batch_size], torch.device(device), False)
+        trainable, _ = recipe_modules(recipe)
+        modules = {k: m.to(device).train() for k, m in trainable.items()}
+        bare = 1 / timed(recipe_step(recipe, modules, list(batch), cfg, device), steps, device)
+        line = [f"bare {bare:8.1f}"]
+        for compile_ in (False, True) if compile_too else (False,):
+            recipe, data, cfg = make()
+            ips, _ = loop_throughput(recipe, data, dataclasses.replace(cfg, compile=compile_), device, steps)
+            line.append(f"loop{' compiled' if compile_ else ''} {ips / cfg.batch_size:8.1f}")
+        print(f"  {name} (batch {cfg.batch_size}) steps/s: {', '.join(line)}")
+    for name, make in tiny_runs().items():
+        host_read_profile(name, make, device)
 
 
 def main() -> None:
@@ -269,6 +368,9 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=None, help="default: 4 on the CPU, 64 on CUDA")
     ap.add_argument("--iters", type=int, default=3)
     ap.add_argument("--threads", type=int, default=None)
+    ap.add_argument("--eval-steps", type=int, default=None, help="DDIM steps of the Table 2 path (default: 4 on the "
+                                                                   "CPU, 10 on CUDA)")
+    ap.add_argument("--no-tiny-compile", action="store_true", help="skip the tiny stages' compiled loop")
     ap.add_argument("--peak-tflops", type=float, default=None, help="the GPU's dense bf16 peak for MFU")
     args = ap.parse_args()
     if args.threads:
@@ -285,8 +387,12 @@ def main() -> None:
             arch, cfg = table[name]
             side_by_side(name, arch, cfg, device, batch, args.iters, peak)
             sampling(name, arch, cfg, device, batch, args.iters)
+            evaluation(name, arch, device, batch, args.iters, n_steps=args.eval_steps or (4 if device == "cpu" else 10))
         print(f"\ntiny stages on {device}:")
-        tiny_stages(device, steps=20 if device == "cpu" else 200)
+        tiny_stages(device, steps=20 if device == "cpu" else 200, compile_too=not args.no_tiny_compile)
+        print(f"\nhost reads of the Diff-AE loop on {device} (embedded-32):")
+        arch, cfg = table["embedded-32"]
+        host_read_profile("Diff-AE", lambda: _diffae_run(arch, cfg, device, batch), device)
 
 
 if __name__ == "__main__":
