@@ -181,8 +181,8 @@ def bare_step(arch: dict, cfg, device: str, batch: int):
     fmt = torch.channels_last if cfg.channels_last else torch.contiguous_format
     enc, unet = enc.to(memory_format=fmt), unet.to(memory_format=fmt)
     if cfg.compile:
-        enc.compile()
-        unet.compile()
+        enc.compile(dynamic=False)
+        unet.compile(dynamic=False)
     recipe = DiffAERecipe(enc, unet, GaussianDiffusion.from_schedule("linear", 1000))
     size = arch["decoder"]["image_size"]
     x = torch.randint(0, 256, (batch, 3, size, size), dtype=torch.uint8, device=device).contiguous(memory_format=fmt)
@@ -284,7 +284,7 @@ def sampling(name: str, arch: dict, cfg, device: str, batch: int, iters: int):
         enc, unet = build(arch, device)
         enc.eval(), unet.eval()
         if compile_:
-            unet.compile()
+            unet.compile(dynamic=False)
         size = arch["decoder"]["image_size"]
         x = torch.randn(batch, 3, size, size, device=device)
         ddim = DDIM(GaussianDiffusion.from_schedule("linear", 1000), 4, clip_x0=True)
@@ -385,6 +385,7 @@ def main() -> None:
                                     if device == "cuda" else None)
         for name in names:
             arch, cfg = table[name]
+            torch._dynamo.reset()  # as a separate process would: no shapes remembered from another config
             side_by_side(name, arch, cfg, device, batch, args.iters, peak)
             sampling(name, arch, cfg, device, batch, args.iters)
             evaluation(name, arch, device, batch, args.iters, n_steps=args.eval_steps or (4 if device == "cpu" else 10))

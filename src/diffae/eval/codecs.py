@@ -133,13 +133,21 @@ class PixelAECodec:
         return self.ae.decode(z).clamp(-1, 1)
 
 
+SAMPLING_GRAPHS = 64  # compiled UNet graphs kept per process: codecs x condition widths x batch sizes
+
+
 def compiled_for_sampling(codec):
     """``codec`` with its diffusion decoder compiled in place (``torch.compile``; params ``eval.compile``): every
     DDIM step of encode/invert/decode runs the compiled UNet. Weights, state-dict keys and so ``codec_digest`` stay
-    as they were; outputs agree with eager execution to float rounding. Pixel codecs are returned unchanged."""
+    as they were; outputs agree with eager execution to float rounding. Pixel codecs are returned unchanged.
+
+    Shapes are specialised (``dynamic=False``): an evaluation sees few of them (its batch and the last, smaller one,
+    per codec), and symbolic shapes across UNets of several resolutions in one process have failed to compile. The
+    recompile limit is raised to ``SAMPLING_GRAPHS`` so that a table's several codecs stay compiled."""
     unet = getattr(codec, "unet", None)
     if unet is not None:
-        unet.compile()
+        torch._dynamo.config.recompile_limit = max(torch._dynamo.config.recompile_limit, SAMPLING_GRAPHS)
+        unet.compile(dynamic=False)
     return codec
 
 

@@ -240,7 +240,7 @@ class Trainer:
             # compiled graphs persist across runs and stages (inductor's FX graph and autotuning caches)
             os.environ.setdefault("TORCHINDUCTOR_CACHE_DIR", str(Path.home() / ".cache" / "diffae" / "inductor"))
             for m in compile_units(self.recipe, self.trainable, self.frozen):
-                m.compile()
+                m.compile(dynamic=False)  # a run's shapes are fixed: no symbolic shapes, no surprise recompiles
 
     def _matching_checkpoint(self) -> dict | None:
         """last.pt if it was written by this run (same fingerprint, not past steps); a stale one is moved
