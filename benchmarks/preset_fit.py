@@ -50,9 +50,10 @@ def short_params(preset: Path, steps: int, device: str) -> dict:
         section.update(steps=steps, log_every=max(1, steps // 2), ckpt_every=steps)
     p["diffae_zoo"].update(steps_fraction={}, init_from={})
     p["device"] = device
-    groups = max(64, _largest_batch(p))  # one GROUP per centre of the train split: enough for the largest batch
-    side = math.ceil((groups / 0.75) ** (1 / 3))
-    p["data"]["ilab"]["standin"].update(n_identities=side, n_backgrounds=side, n_poses=side,
+    # one GROUP per centre of the train split: enough for a batch of the stages that read GROUPs
+    groups = max(64, p["train"]["gae"]["batch_size"], p["train"]["finetune"]["batch_size"])
+    side = math.ceil(math.sqrt(groups / 0.75 / 8))  # 8 vehicle categories x side backgrounds x side poses
+    p["data"]["ilab"]["standin"].update(n_identities=8, n_backgrounds=side, n_poses=side,
                                         image_size=p["data"]["ilab"]["image_size"])
     p["data"]["ilab"]["groups"].update(n_train=groups, n_test=8)
     p["eval"]["groups"]["n_groups"] = min(p["eval"]["groups"]["n_groups"], 8)  # no evaluation runs here
@@ -77,6 +78,7 @@ class Runner:
     def __init__(self, preset: Path, work: Path, steps: int, device: str, seen: dict) -> None:
         self.name, self.work, self.device, self.seen, self.rows = preset.stem, work, device, seen, []
         self.p = short_params(preset, steps, device)
+        work.mkdir(parents=True, exist_ok=True)
         self.params = work / "params.yaml"
         self.params.write_text(yaml.safe_dump(self.p))
         self.n_images = 2 * _largest_batch(self.p)
@@ -206,7 +208,6 @@ def main() -> None:
         work = args.work or Path(tmp)
         rows = []
         for preset in args.presets:
-            (work / preset.stem).mkdir(parents=True, exist_ok=True)
             runner = Runner(preset, work / preset.stem, args.steps, args.device, seen)
             try:
                 runner.run()

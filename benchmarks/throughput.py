@@ -31,6 +31,8 @@ import collections
 import contextlib
 import csv
 import dataclasses
+import math
+import statistics
 import tempfile
 import time
 import traceback
@@ -89,16 +91,27 @@ def _sync(device: str) -> None:
         torch.cuda.synchronize()
 
 
+MIN_SECONDS = 3.0  # each timing runs at least this long (``--min-seconds``): millisecond steps need many calls
+
+
 def timed(fn, iters: int, device: str, warmup: int = 1) -> float:
-    """Seconds per call after ``warmup`` calls (which compile, where compiling)."""
+    """Seconds per call after ``warmup`` calls (which compile, where compiling): at least ``iters`` calls and at
+    least ``MIN_SECONDS``."""
     for _ in range(warmup):
         fn()
     _sync(device)
-    t0 = time.perf_counter()
-    for _ in range(iters):
-        fn()
-    _sync(device)
-    return (time.perf_counter() - t0) / iters
+    calls, t0 = 0, time.perf_counter()
+    while calls == 0 or time.perf_counter() - t0 < MIN_SECONDS:
+        for _ in range(iters):  # rounds of ``iters`` calls, synchronised after each round only
+            fn()
+        calls += iters
+        _sync(device)
+    return (time.perf_counter() - t0) / calls
+
+
+def steps_for(seconds_per_step: float, iters: int) -> int:
+    """Updates of a loop run whose second half lasts about ``MIN_SECONDS`` (and holds at least ``iters`` updates)."""
+    return 2 * max(iters, math.ceil(MIN_SECONDS / max(seconds_per_step, 1e-6)))
 
 
 def _peak_mem(device: str) -> str:
@@ -249,31 +262,44 @@ def _diffae_run(arch: dict, cfg, device: str, batch: int):
         cfg, batch_size=batch)
 
 
-def side_by_side(name: str, arch: dict, cfg, device: str, batch: int, iters: int, peak_tflops: float | None):
-    cfg = dataclasses.replace(cfg, batch_size=batch)
-    flops = flops_per_image(arch, batch)
+def one_round(arch: dict, cfg, device: str, batch: int, iters: int) -> dict:
+    """Images/s of the official recipe, our bare step and our loop (fresh models each), peak memory and compile time."""
+    out = {}
     _reset_mem(device)
     step, (enc, unet) = official_step(arch, device, batch)
-    official = batch / timed(step, iters, device)
-    n_params = count_parameters(enc) + count_parameters(unet)
-    mem_official = _peak_mem(device)
+    out["official"] = batch / timed(step, iters, device)
+    out["params"], out["mem_official"] = count_parameters(enc) + count_parameters(unet), _peak_mem(device)
     del step, enc, unet
     _reset_mem(device)
-    bare = batch / timed(bare_step(arch, cfg, device, batch), iters, device, warmup=2 if cfg.compile else 1)
+    bare_s = timed(bare_step(arch, cfg, device, batch), iters, device, warmup=2 if cfg.compile else 1)
+    out["bare"] = batch / bare_s
     _reset_mem(device)
     recipe, data, _ = _diffae_run(arch, cfg, device, batch)
-    ours, compile_s = loop_throughput(recipe, data, cfg, device, steps=2 * iters)
-    mem_ours = _peak_mem(device)
+    out["ours"], out["compile_s"] = loop_throughput(recipe, data, cfg, device, steps=steps_for(bare_s, iters))
+    out["mem_ours"] = _peak_mem(device)
+    return out
+
+
+def side_by_side(name: str, arch: dict, cfg, device: str, batch: int, iters: int, peak_tflops: float | None,
+                 rounds: int) -> None:
+    """``rounds`` rounds of (official, bare, ours), fresh models each; the median of each, so that a slow moment of a
+    shared machine decides no ratio. Memory and compile time are the first round's."""
+    cfg = dataclasses.replace(cfg, batch_size=batch)
+    flops = flops_per_image(arch, batch)
+    results = [one_round(arch, cfg, device, batch, iters) for _ in range(rounds)]
+    first = results[0]
+    med = {k: statistics.median(r[k] for r in results) for k in ("official", "bare", "ours")}
     settings = f"amp={int(cfg.amp)} channels_last={int(cfg.channels_last)} compile={int(cfg.compile)}"
-    print(f"\n{name} on {device}: {n_params / 1e6:.1f} M params, batch {batch}, ours with {settings}")
-    print(f"  {'':10s} {'img/s':>9s} {'peak mem':>10s} {'TFLOP/s':>8s} {'MFU':>6s}")
-    for what, ips, mem in (("official", official, mem_official), ("bare", bare, "    -    "),
-                           ("ours", ours, mem_ours)):
-        achieved = flops * ips / 1e12
+    print(f"\n{name} on {device}: {first['params'] / 1e6:.1f} M params, batch {batch}, ours with {settings}; median of "
+          f"{rounds} rounds")
+    print(f"  {'':10s} {'img/s':>9s} {'peak mem':>10s} {'TFLOP/s':>8s} {'MFU':>6s}   rounds")
+    for what, mem in (("official", first["mem_official"]), ("bare", "    -    "), ("ours", first["mem_ours"])):
+        achieved = flops * med[what] / 1e12
         mfu = f"{100 * achieved / peak_tflops:5.1f}%" if peak_tflops else "   -  "
-        print(f"  {what:10s} {ips:9.2f} {mem:>10s} {achieved:8.3f} {mfu}")
-    print(f"  ours / official = {ours / official:.2f}x; loop overhead over the bare step = "
-          f"{100 * (1 - ours / bare):+.1f}%; compile time ~ {max(compile_s, 0):.1f} s; "
+        each = " ".join(f"{r[what]:.2f}" for r in results)
+        print(f"  {what:10s} {med[what]:9.2f} {mem:>10s} {achieved:8.3f} {mfu}   {each}")
+    print(f"  ours / official = {med['ours'] / med['official']:.2f}x; loop overhead over the bare step = "
+          f"{100 * (1 - med['ours'] / med['bare']):+.1f}%; compile time ~ {max(first['compile_s'], 0):.1f} s; "
           f"{flops / 1e9:.1f} GFLOP per training image")
 
 
@@ -349,11 +375,13 @@ def tiny_stages(device: str, steps: int, compile_too: bool) -> None:
         batch = to_device(data[: cfg.batch_size], torch.device(device), False)
         trainable, _ = recipe_modules(recipe)
         modules = {k: m.to(device).train() for k, m in trainable.items()}
-        bare = 1 / timed(recipe_step(recipe, modules, list(batch), cfg, device), steps, device)
+        bare_s = timed(recipe_step(recipe, modules, list(batch), cfg, device), steps, device)
+        bare = 1 / bare_s
         line = [f"bare {bare:8.1f}"]
         for compile_ in (False, True) if compile_too else (False,):
             recipe, data, cfg = make()
-            ips, _ = loop_throughput(recipe, data, dataclasses.replace(cfg, compile=compile_), device, steps)
+            ips, _ = loop_throughput(recipe, data, dataclasses.replace(cfg, compile=compile_), device,
+                                     steps_for(bare_s, steps // 2))
             line.append(f"loop{' compiled' if compile_ else ''} {ips / cfg.batch_size:8.1f}")
         print(f"  {name} (batch {cfg.batch_size}) steps/s: {', '.join(line)}")
     for name, make in tiny_runs().items():
@@ -370,9 +398,13 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=None)
     ap.add_argument("--eval-steps", type=int, default=None, help="DDIM steps of the Table 2 path (default: 4 on the "
                                                                    "CPU, 10 on CUDA)")
+    ap.add_argument("--rounds", type=int, default=3, help="rounds of the side-by-side timing (median; default 3)")
+    ap.add_argument("--min-seconds", type=float, default=MIN_SECONDS, help="shortest timing (default 3 s)")
     ap.add_argument("--no-tiny-compile", action="store_true", help="skip the tiny stages' compiled loop")
     ap.add_argument("--peak-tflops", type=float, default=None, help="the GPU's dense bf16 peak for MFU")
     args = ap.parse_args()
+    global MIN_SECONDS
+    MIN_SECONDS = args.min_seconds
     if args.threads:
         torch.set_num_threads(args.threads)
     gpu = torch.cuda.get_device_name() if torch.cuda.is_available() else "none"
@@ -386,7 +418,7 @@ def main() -> None:
         for name in names:
             arch, cfg = table[name]
             torch._dynamo.reset()  # as a separate process would: no shapes remembered from another config
-            side_by_side(name, arch, cfg, device, batch, args.iters, peak)
+            side_by_side(name, arch, cfg, device, batch, args.iters, peak, args.rounds)
             sampling(name, arch, cfg, device, batch, args.iters)
             evaluation(name, arch, device, batch, args.iters, n_steps=args.eval_steps or (4 if device == "cpu" else 10))
         print(f"\ntiny stages on {device}:")
