@@ -389,6 +389,7 @@ def tiny_stages(device: str, steps: int, compile_too: bool) -> None:
 
 
 def main() -> None:
+    global MIN_SECONDS
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--configs", nargs="+", default=None, help="default: embedded-32 and paper-64 on the CPU, "
                                                                 "all three on CUDA")
@@ -403,7 +404,6 @@ def main() -> None:
     ap.add_argument("--no-tiny-compile", action="store_true", help="skip the tiny stages' compiled loop")
     ap.add_argument("--peak-tflops", type=float, default=None, help="the GPU's dense bf16 peak for MFU")
     args = ap.parse_args()
-    global MIN_SECONDS
     MIN_SECONDS = args.min_seconds
     if args.threads:
         torch.set_num_threads(args.threads)
