@@ -422,8 +422,9 @@ def _run_config(cfg: TrainConfig, **run: Any) -> dict[str, Any]:
 
 def _make_optimizer(params: list[nn.Parameter], cfg: TrainConfig, betas: tuple[float, float],
                     device: torch.device) -> torch.optim.Optimizer:
-    """Adam (L2 weight decay), AdamW (decoupled) or SGD with momentum (L2), fused on CUDA."""
-    extra = {"fused": True} if device.type == "cuda" else {}
+    """Adam (L2 weight decay), AdamW (decoupled) or SGD with momentum (L2): fused on CUDA; on the CPU the foreach
+    implementation, which gives the single-tensor default's numbers bit for bit in a fraction of its time."""
+    extra = {"fused": True} if device.type == "cuda" else {"foreach": True}
     if cfg.optimizer == "sgd":
         return torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay, **extra)
     cls = torch.optim.AdamW if cfg.optimizer == "adamw" else torch.optim.Adam
