@@ -12,7 +12,8 @@ resolution, except iLab, whose stand-in is generated at that resolution and put 
 split and GROUP tables, so that fine-tuning runs its chain (train-diffae, encode, train-gae, finetune). DiffSiam
 runs train over the DDIM trained just before. Per run: peak GPU memory, images/s of the second half (from its
 metrics.csv), or the error (out of memory included); a run identical to one already measured (same command,
-sections and resolution) is not repeated.
+sections and resolution) is not repeated. The real datasets are larger than these: the loop keeps one on the GPU
+when it takes at most an eighth of its memory (diffae.train.batches), which adds to the peaks shown here.
 """
 from __future__ import annotations
 
@@ -109,6 +110,7 @@ class Runner:
         return self.seen[key]
 
     def _train(self, command: str, out: Path, argv: tuple, row: dict) -> Path | None:
+        torch._dynamo.reset()  # as its own process: compiled graphs and recompile counts of earlier runs forgotten
         if self.device == "cuda":
             torch.cuda.empty_cache()
             torch.cuda.reset_peak_memory_stats()

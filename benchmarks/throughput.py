@@ -50,7 +50,7 @@ from diffae.nets.layers import count_parameters
 from diffae.nets.unet import UNet
 from diffae.train.batches import to_device
 from diffae.train.ema import EMA
-from diffae.train.loop import train
+from diffae.train.loop import _make_optimizer, train
 from diffae.train.recipe import recipe_modules
 from diffae.train.recipes.diffae import DiffAERecipe
 from diffae.train.recipes.gae import GAERecipe
@@ -171,7 +171,7 @@ def official_step(arch: dict, device: str, batch: int):
 def recipe_step(recipe, modules: dict, batch, cfg, device: str):
     """One update of ``recipe`` without the loop: its loss under the preset's amp, backward, clip, optimizer, EMA."""
     params = [q for m in modules.values() for q in m.parameters() if q.requires_grad]
-    opt = torch.optim.Adam(params, lr=cfg.lr, **({"fused": True} if device == "cuda" else {}))
+    opt = _make_optimizer(params, cfg, (0.9, 0.999), torch.device(device))  # the loop's (fused / foreach)
     ema = EMA(modules, max(cfg.ema_decay, 0.5))
     amp = cfg.amp and device == "cuda"
 

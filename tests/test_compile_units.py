@@ -108,7 +108,8 @@ def test_compile_units_are_the_modules_the_step_enters(name):
         f"{name}: compiled {[type(m).__name__ for m in units]}, entered {[type(m).__name__ for m in entered.values()]}")
 
 
-def test_the_loop_compiles_the_units_and_trains_as_eager(tmp_path):
+@pytest.mark.slow
+def test_the_loop_compiles_the_units_and_trains_as_eager(tmp_path, monkeypatch):
     """compile: true on the CPU (inductor): the GAE's encoder and decoder are compiled, the top module is not, and
     two updates log the eager run's losses to float rounding."""
     import csv
@@ -119,6 +120,7 @@ def test_the_loop_compiles_the_units_and_trains_as_eager(tmp_path):
 
     from diffae.train.loop import train
 
+    monkeypatch.setenv("TORCHINDUCTOR_CACHE_DIR", str(tmp_path / "inductor"))
     data = TensorDataset(torch.randn(16, 4, 16, generator=torch.Generator().manual_seed(0)))
     losses = {}
     for compiled in (False, True):

@@ -1,10 +1,12 @@
 """params eval.compile: the DDIM evaluation paths run a compiled decoder with the eager numbers (issue 14)."""
+import pytest
 import torch
 from _tiny_artifacts import tiny_artifacts
 
 from diffae.eval.codecs import codec_digest, load_codec, load_codecs
 
 
+@pytest.mark.slow
 def test_a_compiled_codec_reconstructs_as_the_eager_one_and_keeps_its_digest(tmp_path):
     paths = tiny_artifacts(tmp_path)
     eager = load_codec("Diff-AE", paths["diffae"], "cpu", clip_x0=True)

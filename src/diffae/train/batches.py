@@ -84,15 +84,15 @@ def step_batches(dataset: Any, *, batch_size: int, seed: int, start: int, stop: 
 
     ``num_workers = 0`` loads in the main process (bit-identical resume); with workers, random
     transforms inside the dataset draw from worker seeds that depend on the resume point. On a GPU with
-    ``num_workers = 0``, a TensorDataset of at most ``resident_bytes`` (default: a quarter of the GPU's memory)
-    is copied to the GPU once and batches are gathered there; a larger one is gathered on the host one batch
-    ahead, in a thread, into pinned memory, so its copy overlaps the device's work. The batches' values are
-    the same on every path.
+    ``num_workers = 0``, a TensorDataset of at most ``resident_bytes`` (default: an eighth of the GPU's memory,
+    and at most a quarter of what is free once the models are there) is copied to the GPU once and batches are
+    gathered there; a larger one is gathered on the host one batch ahead, in a thread, into pinned memory, so
+    its copy overlaps the device's work. The batches' values are the same on every path.
     """
     sampler = StepBatches(len(dataset), batch_size=batch_size, seed=seed, start=start, stop=stop, ctx=ctx)
     if num_workers == 0 and ctx.device.type == "cuda" and isinstance(dataset, TensorDataset):
-        budget = resident_bytes if resident_bytes is not None else torch.cuda.get_device_properties(
-            ctx.device).total_memory // 4
+        free, total = torch.cuda.mem_get_info(ctx.device)
+        budget = resident_bytes if resident_bytes is not None else min(total // 8, free // 4)
         if sum(t.numel() * t.element_size() for t in dataset.tensors) <= budget:
             return resident_batches(dataset, sampler, ctx.device)
         return prefetched(_Batched(dataset).__getitems__(idx) for idx in sampler)

@@ -239,6 +239,8 @@ class Trainer:
         if self.cfg.compile:
             # compiled graphs persist across runs and stages (inductor's FX graph and autotuning caches)
             os.environ.setdefault("TORCHINDUCTOR_CACHE_DIR", str(Path.home() / ".cache" / "diffae" / "inductor"))
+            # several units, each with a shape per micro-batch size and train/eval mode: room for their graphs
+            torch._dynamo.config.recompile_limit = max(torch._dynamo.config.recompile_limit, 64)
             for m in compile_units(self.recipe, self.trainable, self.frozen):
                 m.compile(dynamic=False)  # a run's shapes are fixed: no symbolic shapes, no surprise recompiles
 
@@ -306,6 +308,8 @@ class Trainer:
                     self._save(done)
             self._finish(t0)
         finally:
+            if hasattr(batches, "close"):  # a generator: its GPU copy of the data or prefetch thread go, error or not
+                batches.close()
             self._close_logs()
         return logged
 
