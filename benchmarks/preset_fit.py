@@ -103,7 +103,8 @@ class Runner:
                "batch": cfg["batch_size"], "micro_batch": cfg.get("micro_batch"), "compile": cfg["compile"]}
         if key in self.seen:
             earlier = self.seen[key]
-            self.rows.append({**row, "result": f"as above ({earlier.parent.parent.name})" if earlier else "failed above"})
+            result = f"as above ({earlier.parent.parent.name})" if earlier else "failed above"
+            self.rows.append({**row, "result": result})
             return earlier
         self.seen[key] = self._train(command, out, argv, row)
         self.rows.append(row)

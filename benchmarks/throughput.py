@@ -234,7 +234,8 @@ class _HostReads(TorchDispatchMode):
 
 
 def host_reads(recipe, data, cfg, device: str, steps: int) -> collections.Counter:
-    """Host reads per call site in a real ``train`` run of ``steps`` updates that logs and checkpoints only at its end."""
+    """Host reads per call site in a real ``train`` run of ``steps`` updates that logs and checkpoints only at its
+    end."""
     cfg = dataclasses.replace(cfg, steps=steps, log_every=steps, ckpt_every=steps)
     with tempfile.TemporaryDirectory() as out, _HostReads() as reads:
         train(recipe, data, cfg, out, seed=0, device=device, progress=False)

@@ -44,8 +44,9 @@ def test_short_params_validate_and_keep_what_decides_memory(preset, tmp_path):
 @pytest.mark.slow
 def test_every_training_command_of_the_smoke_preset_runs():
     """In its own process: the commands pin torch's threads and configure logging."""
-    out = subprocess.run([sys.executable, str(REPO / "benchmarks" / "preset_fit.py"), str(REPO / "presets" / "smoke.yaml"),
-                          "--steps", "2", "--device", "cpu"], capture_output=True, text=True, timeout=600, check=True)
+    script, preset = REPO / "benchmarks" / "preset_fit.py", REPO / "presets" / "smoke.yaml"
+    out = subprocess.run([sys.executable, str(script), str(preset), "--steps", "2", "--device", "cpu"],
+                         capture_output=True, text=True, timeout=600, check=True)
     table = out.stdout.split("all presets:")[1].strip().splitlines()
     header, rows = table[0].split(), [line.split() for line in table[1:]]
     commands = {row[1] for row in rows}
