@@ -2,6 +2,7 @@
 (prints a table; asserts nothing). Issue 14: every paper preset's batch must train on one 80 GB GPU.
 
   python benchmarks/preset_fit.py presets/paper-*.yaml            # on a GPU
+  python benchmarks/preset_fit.py presets/paper-ilab.yaml --eager # compile off: memory's upper bound, quickly
   python benchmarks/preset_fit.py presets/smoke.yaml --steps 2    # the same runs, small, on the CPU
 
 Each run is the real command (``diffae <command> --params ...``, in this process) with the preset's model, batch,
@@ -44,11 +45,14 @@ from diffae.data.prepared import save_prepared
 CIFAR_SIZE = 32  # CIFAR-10 is prepared at its own resolution
 
 
-def short_params(preset: Path, steps: int, device: str) -> dict:
-    """The preset with every train section at ``steps`` updates, nothing imported, on ``device``."""
+def short_params(preset: Path, steps: int, device: str, eager: bool = False) -> dict:
+    """The preset with every train section at ``steps`` updates, nothing imported, on ``device``; with ``eager``,
+    compile off (eager memory bounds the compiled one from above, in minutes rather than a compile per model)."""
     p = yaml.safe_load(preset.read_text())
     for section in p["train"].values():
         section.update(steps=steps, log_every=max(1, steps // 2), ckpt_every=steps)
+        if eager:
+            section["compile"] = False
     p["diffae_zoo"].update(steps_fraction={}, init_from={})
     p["device"] = device
     # one GROUP per centre of the train split: enough for a batch of the stages that read GROUPs
@@ -76,9 +80,9 @@ def random_prepared(folder: Path, size: int, n: int, dataset: str) -> Path:
 class Runner:
     """Runs commands of one preset's short params, recording a row per training run."""
 
-    def __init__(self, preset: Path, work: Path, steps: int, device: str, seen: dict) -> None:
+    def __init__(self, preset: Path, work: Path, steps: int, device: str, seen: dict, eager: bool = False) -> None:
         self.name, self.work, self.device, self.seen, self.rows = preset.stem, work, device, seen, []
-        self.p = short_params(preset, steps, device)
+        self.p = short_params(preset, steps, device, eager)
         work.mkdir(parents=True, exist_ok=True)
         self.params = work / "params.yaml"
         self.params.write_text(yaml.safe_dump(self.p))
@@ -203,6 +207,8 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=4, help="updates per run (default 4)")
     ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     ap.add_argument("--work", type=Path, default=None, help="scratch folder (default: a temporary one)")
+    ap.add_argument("--eager", action="store_true", help="compile off: an upper bound of the memory, without the "
+                                                         "minutes each 128 px model takes to compile")
     args = ap.parse_args()
     gpu = torch.cuda.get_device_name() if args.device == "cuda" else "CPU"
     print(f"torch {torch.__version__} on {gpu}; {args.steps} updates per run")
@@ -211,7 +217,7 @@ def main() -> None:
         work = args.work or Path(tmp)
         rows = []
         for preset in args.presets:
-            runner = Runner(preset, work / preset.stem, args.steps, args.device, seen)
+            runner = Runner(preset, work / preset.stem, args.steps, args.device, seen, args.eager)
             try:
                 runner.run()
             except Exception as err:  # noqa: BLE001 - a preset whose data steps fail is reported, the next goes on

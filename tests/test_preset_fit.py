@@ -39,6 +39,9 @@ def test_short_params_validate_and_keep_what_decides_memory(preset, tmp_path):
     groups = params.data.ilab.groups.n_train
     assert groups >= max(params.train.gae.batch_size, params.train.finetune.batch_size)
     assert 0.75 * s.n_identities * s.n_backgrounds * s.n_poses >= groups  # the train split has a centre per GROUP
+    eager = _module().short_params(preset, steps=3, device="cpu", eager=True)
+    assert not any(section["compile"] for section in eager["train"].values())
+    assert {k: {**v, "compile": False} for k, v in short["train"].items()} == eager["train"]
 
 
 @pytest.mark.slow
