@@ -292,7 +292,11 @@ CLAIMS: tuple[Claim, ...] = (
           diagnosis="scale: " + _UNUSED_ZOO_Z + ", so both paths are a Slerp between inverted x_T and differ only by "
                     "the two decoders' ODEs; LPIPS-VGG is also randomly initialised offline"),
     Claim("j", "Diff-AE Table 7, App. A", "Diff-AE trains slower than DDIM (fewer images per second; the extra "
-          "semantic encoder, 'around 20% slower') on every dataset", claim_dt7_diffae_slower),
+          "semantic encoder, 'around 20% slower') on every dataset", claim_dt7_diffae_slower,
+          diagnosis="timing, not the models: each rate is read from its training log, and on 2 cores the pipeline "
+                    "runs two jobs at once, so a model's images/s depend on the job beside it; at 16 px a step takes "
+                    "milliseconds. Alone on a quiet machine, CelebA's Diff-AE trains at 135-140 img/s and its DDIM at "
+                    "180-191 (ratio 0.74; 2026-12-07), as the paper has it"),
     Claim("g", "DiffuseGAE Fig. 10, §4.4", "DiffuseGAE's PPL is lower than Diff-AE's at every timestep",
           claim_ppl, note="Fig. 10 values are not transcribed, so paper_holds is NA (the paper states it holds)",
           diagnosis="scale: " + _WEAK_Z + "; both interpolations slerp the same inverted x_T, which dominates "
