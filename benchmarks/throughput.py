@@ -55,6 +55,7 @@ from diffae.train.recipe import recipe_modules
 from diffae.train.recipes.diffae import DiffAERecipe
 from diffae.train.recipes.gae import GAERecipe
 from diffae.train.recipes.latent_ddim import LatentDDIMRecipe
+from diffae.utils.compiling import compile_in_place
 
 REPO = Path(__file__).resolve().parents[1]
 PEAK_BF16_TFLOPS = {"H100": 989.0, "H200": 989.0, "A100": 312.0, "L40": 181.0}  # dense, per GPU
@@ -194,8 +195,8 @@ def bare_step(arch: dict, cfg, device: str, batch: int):
     fmt = torch.channels_last if cfg.channels_last else torch.contiguous_format
     enc, unet = enc.to(memory_format=fmt), unet.to(memory_format=fmt)
     if cfg.compile:
-        enc.compile(dynamic=False)
-        unet.compile(dynamic=False)
+        compile_in_place(enc)
+        compile_in_place(unet)
     recipe = DiffAERecipe(enc, unet, GaussianDiffusion.from_schedule("linear", 1000))
     size = arch["decoder"]["image_size"]
     x = torch.randint(0, 256, (batch, 3, size, size), dtype=torch.uint8, device=device).contiguous(memory_format=fmt)
@@ -311,7 +312,7 @@ def sampling(name: str, arch: dict, cfg, device: str, batch: int, iters: int):
         enc, unet = build(arch, device)
         enc.eval(), unet.eval()
         if compile_:
-            unet.compile(dynamic=False)
+            compile_in_place(unet)
         size = arch["decoder"]["image_size"]
         x = torch.randn(batch, 3, size, size, device=device)
         ddim = DDIM(GaussianDiffusion.from_schedule("linear", 1000), 4, clip_x0=True)

@@ -22,6 +22,7 @@ from torch import Tensor
 
 from diffae.diffusion import DDIM, GaussianDiffusion, sample_noise
 from diffae.nets.partition import Partition
+from diffae.utils.compiling import compile_in_place
 from diffae.utils.digest import arrays_digest, json_digest, modules_digest
 
 X_T_MODES = ("inferred", "random")
@@ -133,21 +134,13 @@ class PixelAECodec:
         return self.ae.decode(z).clamp(-1, 1)
 
 
-SAMPLING_GRAPHS = 64  # compiled UNet graphs kept per process: codecs x condition widths x batch sizes
-
-
 def compiled_for_sampling(codec):
-    """``codec`` with its diffusion decoder compiled in place (``torch.compile``; params ``eval.compile``): every
+    """``codec`` with its diffusion decoder compiled in place (params ``eval.compile``; ``compile_in_place``): every
     DDIM step of encode/invert/decode runs the compiled UNet. Weights, state-dict keys and so ``codec_digest`` stay
-    as they were; outputs agree with eager execution to float rounding. Pixel codecs are returned unchanged.
-
-    Shapes are specialised (``dynamic=False``): an evaluation sees few of them (its batch and the last, smaller one,
-    per codec), and symbolic shapes across UNets of several resolutions in one process have failed to compile. The
-    recompile limit is raised to ``SAMPLING_GRAPHS`` so that a table's several codecs stay compiled."""
+    as they were; outputs agree with eager execution to float rounding. Pixel codecs are returned unchanged."""
     unet = getattr(codec, "unet", None)
     if unet is not None:
-        torch._dynamo.config.recompile_limit = max(torch._dynamo.config.recompile_limit, SAMPLING_GRAPHS)
-        unet.compile(dynamic=False)
+        compile_in_place(unet)
     return codec
 
 

@@ -43,6 +43,7 @@ from diffae.train.fingerprint import differences, run_fingerprint
 from diffae.train.metrics_log import MetricsLog
 from diffae.train.recipe import (Recipe, checked_loss, compile_units, recipe_modules, terms_to_floats,
                                  trainable_parameters)
+from diffae.utils.compiling import compile_in_place
 
 log = logging.getLogger(__name__)
 
@@ -237,12 +238,8 @@ class Trainer:
         if resuming:
             self._load_last(ck)
         if self.cfg.compile:
-            # compiled graphs persist across runs and stages (inductor's FX graph and autotuning caches)
-            os.environ.setdefault("TORCHINDUCTOR_CACHE_DIR", str(Path.home() / ".cache" / "diffae" / "inductor"))
-            # several units, each with a shape per micro-batch size and train/eval mode: room for their graphs
-            torch._dynamo.config.recompile_limit = max(torch._dynamo.config.recompile_limit, 64)
             for m in compile_units(self.recipe, self.trainable, self.frozen):
-                m.compile(dynamic=False)  # a run's shapes are fixed: no symbolic shapes, no surprise recompiles
+                compile_in_place(m)
 
     def _matching_checkpoint(self) -> dict | None:
         """last.pt if it was written by this run (same fingerprint, not past steps); a stale one is moved
