@@ -56,3 +56,56 @@ def test_every_training_command_of_the_smoke_preset_runs():
     assert {"train-diffae", "train-ddim", "train-gae", "finetune", "train-diffae-zoo", "train-ddim-zoo",
             "train-diffsiam-dm", "train-diffsiam", "train-diffsiam-gen"} <= commands
     assert "result" in header and all(row[-1] == "ok" or row[-2:-1] == ["above"] for row in rows), out.stdout
+
+
+def _saved_per_pass(tracker_cls, unet, batches, checkpointed=False):
+    """The tracker's (plain, checkpointed) bytes for one loss of ``unet`` at each batch."""
+    import torch
+
+    out = []
+    for b in batches:
+        torch.manual_seed(b)
+        x, t, cond = torch.randn(b, 3, 16, 16), torch.randint(0, 100, (b,)), torch.randn(b, 16)
+        with tracker_cls() as tracker:
+            unet(x, t, cond).square().mean().backward()
+        assert len(tracker.passes) == 1
+        out.append(tracker.passes[0])
+    return out
+
+
+def test_saved_activations_counts_what_autograd_keeps_and_what_checkpointing_would():
+    import torch
+
+    from diffae.nets.unet import UNet
+    from diffae.train.activation_checkpointing import checkpoint_blocks
+
+    tracker_cls = _module().SavedActivations
+    torch.manual_seed(0)
+    unet = UNet(image_size=16, base_channels=8, channel_mult=(1, 2), num_res_blocks=1, attn_resolutions=(8,),
+                embed_channels=16, dropout=0.1, cond_dim=16).train()
+    (p2, c2), (p4, c4), (p8, c8) = _saved_per_pass(tracker_cls, unet, (2, 4, 8))
+    assert c2 < p2 and c4 < p4 and c8 < p8
+    for a, b, c in ((p2, p4, p8), (c2, c4, c8)):  # linear in the batch: 2 and 4 predict 8
+        assert abs(b + (b - a) * 2 - c) <= 0.02 * c
+    # the same UNet checkpointed for real: what autograd then keeps outside the blocks is part of the estimate
+    checkpoint_blocks(unet)
+    (real, _), = _saved_per_pass(tracker_cls, unet, (8,))
+    assert real < c8
+
+
+@pytest.mark.slow
+def test_the_estimate_runs_every_training_command_of_the_smoke_preset(tmp_path):
+    """--estimate, in its own process: every command runs at both batches and gets an estimate; checkpointing
+    would keep less per sample where there are blocks (Diff-AE, fine-tuning) and the peak includes the state."""
+    import pandas as pd
+
+    script, preset = REPO / "benchmarks" / "preset_fit.py", REPO / "presets" / "smoke.yaml"
+    out = subprocess.run([sys.executable, str(script), str(preset), "--estimate", "--csv", str(tmp_path / "t.csv")],
+                         capture_output=True, text=True, timeout=600, check=True)
+    table = pd.read_csv(tmp_path / "t.csv")
+    ran = table[table.result == "ok"]
+    assert len(ran) >= 9 and set(table.result) <= {"ok", "as above (smoke)"}, out.stdout
+    assert (ran.act_MiB_per_sample > 0).all() and (ran.est_GiB >= ran.state_GiB).all()
+    blocks = ran[ran.command.str.split().str[0].isin(["train-diffae", "finetune"])]
+    assert len(blocks) == 2 and (blocks.ckpt_MiB_per_sample < blocks.act_MiB_per_sample).all()
+    assert (ran.fits_80GB == "yes").all()

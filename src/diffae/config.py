@@ -342,6 +342,10 @@ class TrainConfig:
     amp: Bool = Field(description="bf16 autocast around the loss on CUDA (ignored on CPU)")
     channels_last: Bool = Field(description="channels_last memory format for modules and 4-D batch tensors")
     compile: Bool = Field(description="torch.compile every module in place")
+    activation_checkpointing: Bool = Field(
+        False, description="recompute the UNet's and encoders' block activations in the backward pass instead of "
+                           "keeping them (same gradients, a fraction of the memory, about a third more compute): "
+                           "for a batch that is not a per-sample mean and does not fit, e.g. fine-tuning")
     warmup_steps: Int = Field(ge=0, description="linear lr warmup from lr/warmup_steps to lr; 0 disables")
     lr_schedule: Literal["constant", "cosine"] = Field("constant", description="after the warmup: constant lr, or "
                                                        "cosine decay to 0 at the last step (SimSiam)")

@@ -39,6 +39,7 @@ from diffae.train import distributed as ddp
 from diffae.train.batches import step_batches, to_device
 from diffae.train.checkpoint import capture_rng_state, load_checkpoint, restore_rng_state, save_atomic, save_final
 from diffae.train.ema import EMA
+from diffae.train.activation_checkpointing import checkpoint_blocks
 from diffae.train.fingerprint import differences, run_fingerprint
 from diffae.train.metrics_log import MetricsLog
 from diffae.train.recipe import (Recipe, checked_loss, compile_units, recipe_modules, terms_to_floats,
@@ -227,7 +228,8 @@ class Trainer:
         self.fingerprint = run_fingerprint(self.data, self.trainable, self.meta, self.config)
 
     def _resume(self) -> None:
-        """Seed the RNGs; start from rank 0's weights, or continue from last.pt; then compile."""
+        """Seed the RNGs; start from rank 0's weights, or continue from last.pt; then checkpoint activations and
+        compile."""
         _seed_all(self.seed + self.ctx.rank)
         ck = self._matching_checkpoint() if self.last_path.exists() else None
         resuming = ck is not None
@@ -237,9 +239,19 @@ class Trainer:
             self.ema = EMA(self.trainable, self.cfg.ema_decay, self.cfg.ema_warmup)
         if resuming:
             self._load_last(ck)
+        if self.cfg.activation_checkpointing:
+            self._checkpoint_activations()
         if self.cfg.compile:
             for m in compile_units(self.recipe, self.trainable, self.frozen):
                 compile_in_place(m)
+
+    def _checkpoint_activations(self) -> None:
+        n = sum(checkpoint_blocks(m) for m in self.trainable.values())
+        if not n:
+            raise ValueError(f"activation_checkpointing: true, but the trainable modules of "
+                             f"{type(self.recipe).__name__} ({', '.join(self.trainable)}) have no UNet or encoder "
+                             f"blocks to checkpoint; set it to false for this stage")
+        log.info("activation checkpointing: %d blocks recompute their activations in the backward pass", n)
 
     def _matching_checkpoint(self) -> dict | None:
         """last.pt if it was written by this run (same fingerprint, not past steps); a stale one is moved
