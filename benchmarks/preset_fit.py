@@ -33,6 +33,7 @@ import csv
 import json
 import logging
 import math
+import shutil
 import tempfile
 import time
 import traceback
@@ -90,7 +91,6 @@ def random_prepared(folder: Path, size: int, n: int, dataset: str) -> Path:
 
 ESTIMATE_BATCHES = (2, 4)  # --estimate: each command runs at these batches; activations are linear in the batch
 GPU_BYTES = 80e9  # the GPU the presets are sized for; the loop may keep the data in an eighth of it
-FROM_ESTIMATE = ("act_MiB_per_sample", "ckpt_MiB_per_sample", "fixed_GiB", "state_GiB")
 
 
 def _storage_bytes(store: dict[int, int], t: torch.Tensor) -> None:
@@ -243,6 +243,10 @@ class Runner:
         if done is not None:
             row.update(estimate_row(runs, cfg))
             row.pop("img_per_s", None)
+        for _, run_out in runs.values():
+            if run_out != out:
+                shutil.rmtree(run_out, ignore_errors=True)
+        (out / "checkpoints" / "last.pt").unlink(missing_ok=True)
         return done
 
     def _train(self, command: str, out: Path, argv: tuple, row: dict) -> Path | None:
@@ -266,6 +270,8 @@ class Runner:
             rows = list(csv.DictReader(open(out / "metrics.csv")))
             row["img_per_s"] = round(float(rows[-1]["img_per_s_per_rank"]), 1)
         row["result"] = error or "ok"
+        if not self.estimate:  # final.pt is what later commands read; a 128 px last.pt is 2 GB of disk
+            (out / "checkpoints" / "last.pt").unlink(missing_ok=True)
         return None if error else out
 
     def run(self) -> list[dict]:
@@ -275,8 +281,8 @@ class Runner:
         return self.rows
 
     def ilab_chain(self) -> None:
-        """train-diffae and train-ddim on iLab, and fine-tuning over its real chain (stand-in iLab at the preset's
-        resolution: fine-tuning reads GROUPs)."""
+        """train-ddim, the GZS-Net and AE + DS baselines and train-diffae on iLab, and fine-tuning over its real
+        chain (stand-in iLab at the preset's resolution: fine-tuning and GZS-Net read GROUPs)."""
         w, size = self.work / "ilab", self.p["data"]["ilab"]["image_size"]
         raw, prepared = w / "raw", w / "prepared"
         self.step("standin-ilab", "--out", str(raw))
@@ -288,6 +294,9 @@ class Runner:
                   "--train-out", str(prepared / "groups_train.csv"), "--test-out", str(prepared / "groups_test.csv"))
         data = ("--prepared", str(prepared), "--split", str(prepared / "split.csv"))
         self.train("train-ddim", "ddim", size, w / "ddim", *data)
+        self.train("train-gzsnet", "gzsnet", size, w / "gzsnet", "--prepared", str(prepared), "--groups",
+                   str(prepared / "groups_train.csv"))
+        self.train("train-aeds", "aeds", size, w / "aeds", *data)
         diffae_dir = self.train("train-diffae", "diffae", size, w / "diffae", *data)
         if diffae_dir is None:
             return

@@ -53,8 +53,8 @@ def test_every_training_command_of_the_smoke_preset_runs():
     table = out.stdout.split("all presets:")[1].strip().splitlines()
     header, rows = table[0].split(), [line.split() for line in table[1:]]
     commands = {row[1] for row in rows}
-    assert {"train-diffae", "train-ddim", "train-gae", "finetune", "train-diffae-zoo", "train-ddim-zoo",
-            "train-diffsiam-dm", "train-diffsiam", "train-diffsiam-gen"} <= commands
+    assert {"train-diffae", "train-ddim", "train-gae", "finetune", "train-gzsnet", "train-aeds", "train-diffae-zoo",
+            "train-ddim-zoo", "train-diffsiam-dm", "train-diffsiam", "train-diffsiam-gen"} <= commands
     assert "result" in header and all(row[-1] == "ok" or row[-2:-1] == ["above"] for row in rows), out.stdout
 
 
