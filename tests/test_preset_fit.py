@@ -109,3 +109,12 @@ def test_the_estimate_runs_every_training_command_of_the_smoke_preset(tmp_path):
     blocks = ran[ran.command.str.split().str[0].isin(["train-diffae", "finetune"])]
     assert len(blocks) == 2 and (blocks.ckpt_MiB_per_sample < blocks.act_MiB_per_sample).all()
     assert (ran.fits_80GB == "yes").all()
+
+
+@pytest.mark.parametrize("preset", [p for p in PRESETS if p.stem.startswith("paper-")], ids=lambda p: p.stem)
+def test_paper_fine_tuning_checkpoints_its_activations(preset):
+    """Fine-tuning's 64 GROUPs are 256 images at 128 px, ~175 GiB of activations in eager bf16 (preset_fit
+    --estimate), and its loss cannot be split into micro-batches: every paper preset checkpoints them."""
+    params = load_params(preset)
+    assert params.data.ilab.image_size == 128 and params.train.finetune.micro_batch is None
+    assert params.train.finetune.activation_checkpointing
