@@ -36,10 +36,10 @@ from torch import Tensor, nn
 
 from diffae.config import TrainConfig
 from diffae.train import distributed as ddp
+from diffae.train.activation_checkpointing import checkpoint_blocks
 from diffae.train.batches import step_batches, to_device
 from diffae.train.checkpoint import capture_rng_state, load_checkpoint, restore_rng_state, save_atomic, save_final
 from diffae.train.ema import EMA
-from diffae.train.activation_checkpointing import checkpoint_blocks
 from diffae.train.fingerprint import differences, run_fingerprint
 from diffae.train.metrics_log import MetricsLog
 from diffae.train.recipe import (Recipe, checked_loss, compile_units, recipe_modules, terms_to_floats,
