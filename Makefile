@@ -10,7 +10,8 @@ export PATH := $(abspath $(VENV))/bin:$(PATH)
 CORES ?= all
 PYTEST_ARGS ?=
 
-.PHONY: setup reproduce report test test-cluster test-fast lint touch dvc-record clean-outputs benchmark fetch-weights
+.PHONY: setup reproduce report test test-cluster test-fast lint touch dvc-record clean-outputs benchmark fetch-weights \
+	wheelhouse
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
@@ -59,6 +60,15 @@ dvc-record: setup
 
 benchmark: setup
 	$(PY) benchmarks/throughput.py
+
+# Wheels of benchmarks/gpu_node_requirements.txt for a GPU node without internet whose python has its own PyTorch
+# (CPython $(NODE_PYTHON), manylinux x86-64), into $(WHEELHOUSE)/: benchmarks/gpu_check.sh installs them there.
+NODE_PYTHON ?= 3.12
+WHEELHOUSE ?= wheelhouse
+wheelhouse: setup
+	$(PY) -m pip download --quiet --no-deps --only-binary=:all: --python-version $(NODE_PYTHON) --implementation cp \
+		$(foreach p,manylinux_2_28 manylinux_2_27 manylinux_2_24 manylinux_2_17 manylinux2014 manylinux1,--platform $(p)_x86_64) \
+		-d $(WHEELHOUSE) -r benchmarks/gpu_node_requirements.txt
 
 fetch-weights: setup
 	diffae fetch-weights --dir $(or $(DIR),metric-weights)

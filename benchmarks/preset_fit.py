@@ -371,10 +371,10 @@ def main() -> None:
                 runner.rows.append({"preset": preset.stem, "command": "(data steps)", "result": str(err)})
             rows += runner.rows
             print(_table(runner.rows), flush=True)
+            if args.csv:  # after each preset: a run stopped by a time limit keeps what it measured
+                pd.DataFrame(rows).to_csv(args.csv, index=False)
     print("\nall presets:")
     print(_table(rows))
-    if args.csv:
-        pd.DataFrame(rows).to_csv(args.csv, index=False)
 
 
 if __name__ == "__main__":

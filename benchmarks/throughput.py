@@ -92,6 +92,7 @@ def _sync(device: str) -> None:
         torch.cuda.synchronize()
 
 
+PARTS = ("side-by-side", "sampling", "evaluation", "tiny", "host-reads")
 MIN_SECONDS = 3.0  # each timing runs at least this long (``--min-seconds``): millisecond steps need many calls
 
 
@@ -305,10 +306,13 @@ def side_by_side(name: str, arch: dict, cfg, device: str, batch: int, iters: int
           f"{flops / 1e9:.1f} GFLOP per training image")
 
 
-def sampling(name: str, arch: dict, cfg, device: str, batch: int, iters: int):
-    """DDIM steps per second x batch: eager fp16 (official) against ours (bf16, the preset's compile)."""
+def sampling(name: str, arch: dict, cfg, device: str, batch: int, iters: int, compile_ours: bool = True):
+    """DDIM steps per second x batch: eager fp16 (official) against ours (bf16, the preset's compile unless
+    ``compile_ours`` is false), and the peak memory of ours."""
     out = []
-    for what, dtype, compile_ in (("official", torch.float16, False), ("ours", torch.bfloat16, cfg.compile)):
+    ours = "ours" if cfg.compile and compile_ours else "ours (eager)"
+    for what, dtype, compile_ in (("official", torch.float16, False), (ours, torch.bfloat16, ours == "ours")):
+        _reset_mem(device)
         enc, unet = build(arch, device)
         enc.eval(), unet.eval()
         if compile_:
@@ -324,7 +328,8 @@ def sampling(name: str, arch: dict, cfg, device: str, batch: int, iters: int):
                 ddim.sample(unet, x, cond=enc(x))
 
         out.append(f"{what} {batch * 4 / timed(sample, iters, device, warmup=2 if compile_ else 1):9.1f}")
-    print(f"  DDIM sampling img-steps/s: {', '.join(out)}")
+    print(f"  DDIM sampling, batch {batch:4d}, img-steps/s: {', '.join(out)}; peak memory of ours "
+          f"{_peak_mem(device)}")
 
 
 def evaluation(name: str, arch: dict, device: str, batch: int, iters: int, n_steps: int) -> None:
@@ -405,6 +410,12 @@ def main() -> None:
     ap.add_argument("--min-seconds", type=float, default=MIN_SECONDS, help="shortest timing (default 3 s)")
     ap.add_argument("--no-tiny-compile", action="store_true", help="skip the tiny stages' compiled loop")
     ap.add_argument("--peak-tflops", type=float, default=None, help="the GPU's dense bf16 peak for MFU")
+    ap.add_argument("--sampling-batches", nargs="+", type=int, default=None, help="DDIM sampling at each of these "
+                    "batches (default: --batch; ours compiled at --batch only): where the evaluations' throughput "
+                    "stops growing, and their memory")
+    ap.add_argument("--parts", nargs="+", choices=PARTS, default=list(PARTS), help="what to run (default: all): the "
+                    "side-by-side training, DDIM sampling, Table 2's path, the tiny stages and the Diff-AE loop's "
+                    "host reads; e.g. one part per call where each 128 px compile takes minutes")
     args = ap.parse_args()
     MIN_SECONDS = args.min_seconds
     if args.threads:
@@ -417,17 +428,26 @@ def main() -> None:
         batch = args.batch or (64 if device == "cuda" else 4)
         peak = args.peak_tflops or (next((v for k, v in PEAK_BF16_TFLOPS.items() if k in gpu), None)
                                     if device == "cuda" else None)
-        for name in names:
+        for name in names if set(args.parts) & {"side-by-side", "sampling", "evaluation"} else ():
             arch, cfg = table[name]
             torch._dynamo.reset()  # as a separate process would: no shapes remembered from another config
-            side_by_side(name, arch, cfg, device, batch, args.iters, peak, args.rounds)
-            sampling(name, arch, cfg, device, batch, args.iters)
-            evaluation(name, arch, device, batch, args.iters, n_steps=args.eval_steps or (4 if device == "cpu" else 10))
-        print(f"\ntiny stages on {device}:")
-        tiny_stages(device, steps=20 if device == "cpu" else 200, compile_too=not args.no_tiny_compile)
-        print(f"\nhost reads of the Diff-AE loop on {device} (embedded-32):")
-        arch, cfg = table["embedded-32"]
-        host_read_profile("Diff-AE", lambda: _diffae_run(arch, cfg, device, batch), device)
+            if "side-by-side" in args.parts:
+                side_by_side(name, arch, cfg, device, batch, args.iters, peak, args.rounds)
+            else:
+                print(f"\n{name} on {device}, batch {batch}:")
+            if "sampling" in args.parts:
+                for b in args.sampling_batches or [batch]:  # compiled at --batch only: each shape compiles anew
+                    sampling(name, arch, cfg, device, b, args.iters, compile_ours=b == batch)
+            if "evaluation" in args.parts:
+                evaluation(name, arch, device, batch, args.iters,
+                           n_steps=args.eval_steps or (4 if device == "cpu" else 10))
+        if "tiny" in args.parts:
+            print(f"\ntiny stages on {device}:")
+            tiny_stages(device, steps=20 if device == "cpu" else 200, compile_too=not args.no_tiny_compile)
+        if "host-reads" in args.parts:
+            print(f"\nhost reads of the Diff-AE loop on {device} (embedded-32):")
+            arch, cfg = table["embedded-32"]
+            host_read_profile("Diff-AE", lambda: _diffae_run(arch, cfg, device, batch), device)
 
 
 if __name__ == "__main__":
