@@ -16,7 +16,8 @@ and the ratio ours / official, the loop's overhead over the bare step, peak CUDA
 minus second), FLOPs per image (``torch.utils.flop_counter``, forward + backward) and, on CUDA, MFU against the
 GPU's dense bf16 peak (``--peak-tflops``). Then DDIM sampling (img-steps/s) both ways, and Diff-AE Table 2's
 reconstruction path (encode, invert, decode) through the evaluations' codec, eager and compiled (params
-``eval.compile``). The tiny stages (GAE, latent DDIM) in steps/s: a bare step, the loop eager and compiled. Last, a
+``eval.compile``). The tiny stages (GAE, latent DDIM) in steps/s: a bare step, the loop eager and compiled (and on CUDA
+compiled with ``compile_mode: reduce-overhead``, CUDA graphs). Last, a
 host-read profile (every ``aten::_local_scalar_dense``, i.e. .item()/float()/bool() of a tensor, by call site) of
 runs of 3 and 9 updates of each tiny stage and of the Diff-AE loop: the reads per update beyond the run's end.
 
@@ -375,8 +376,8 @@ def tiny_runs() -> dict:
 
 
 def tiny_stages(device: str, steps: int, compile_too: bool) -> None:
-    """Tiny stages: steps/s of a bare step, of the loop (eager and, with ``compile_too``, compiled) and the host-read
-    profile of the loop."""
+    """Tiny stages: steps/s of a bare step, of the loop (eager and, with ``compile_too``, compiled; on CUDA also with
+    ``compile_mode: reduce-overhead``, CUDA graphs) and the host-read profile of the loop."""
     for name, make in tiny_runs().items():
         recipe, data, cfg = make()
         batch = to_device(data[: cfg.batch_size], torch.device(device), False)
@@ -385,11 +386,17 @@ def tiny_stages(device: str, steps: int, compile_too: bool) -> None:
         bare_s = timed(recipe_step(recipe, modules, list(batch), cfg, device), steps, device)
         bare = 1 / bare_s
         line = [f"bare {bare:8.1f}"]
-        for compile_ in (False, True) if compile_too else (False,):
+        runs = [("loop", {"compile": False})]
+        if compile_too:
+            runs.append(("loop compiled", {"compile": True, "compile_mode": "default"}))
+            if device == "cuda":  # CUDA graphs; elsewhere the same as the default mode
+                runs.append(("loop reduce-overhead", {"compile": True, "compile_mode": "reduce-overhead"}))
+        for what, knobs in runs:
             recipe, data, cfg = make()
-            ips, _ = loop_throughput(recipe, data, dataclasses.replace(cfg, compile=compile_), device,
+            torch._dynamo.reset()
+            ips, _ = loop_throughput(recipe, data, dataclasses.replace(cfg, **knobs), device,
                                      steps_for(bare_s, steps // 2))
-            line.append(f"loop{' compiled' if compile_ else ''} {ips / cfg.batch_size:8.1f}")
+            line.append(f"{what} {ips / cfg.batch_size:8.1f}")
         print(f"  {name} (batch {cfg.batch_size}) steps/s: {', '.join(line)}")
     for name, make in tiny_runs().items():
         host_read_profile(name, make, device)

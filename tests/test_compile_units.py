@@ -134,3 +134,44 @@ def test_the_loop_compiles_the_units_and_trains_as_eager(tmp_path, monkeypatch):
         losses[compiled] = [float(r["loss"]) for r in rows]
     assert len(losses[True]) == 2
     assert losses[True] == pytest.approx(losses[False], rel=1e-4)
+
+
+@pytest.mark.slow
+def test_reduce_overhead_marks_each_update_and_trains_as_eager(tmp_path, monkeypatch):
+    """compile_mode: reduce-overhead compiles the units in that mode and marks each update as a new CUDA-graph step
+    (so the last update's graph outputs may be overwritten); on the CPU, where no graph is captured, it logs the eager
+    run's losses to float rounding."""
+    import csv
+
+    from torch.utils.data import TensorDataset
+
+    from _tiny_recipe import train_config
+
+    import diffae.train.loop as loop
+
+    monkeypatch.setenv("TORCHINDUCTOR_CACHE_DIR", str(tmp_path / "inductor"))
+    modes, marks = [], []
+    real_compile, real_mark = loop.compile_in_place, torch.compiler.cudagraph_mark_step_begin
+    monkeypatch.setattr(loop, "compile_in_place", lambda m, mode: modes.append(mode) or real_compile(m, mode))
+    monkeypatch.setattr(torch.compiler, "cudagraph_mark_step_begin", lambda: marks.append(1) or real_mark())
+    data = TensorDataset(torch.randn(16, 4, 16, generator=torch.Generator().manual_seed(0)))
+    losses = {}
+    for mode in (None, "reduce-overhead"):
+        torch.manual_seed(0)
+        recipe = GAERecipe(_gae(), PARTS, 1.0, 0.5)
+        knobs = {"compile": True, "compile_mode": mode} if mode else {"compile": False}
+        loop.train(recipe, data, train_config(steps=3, batch_size=8, lr=1e-3, log_every=1, **knobs),
+                   tmp_path / str(mode), seed=0, progress=False)
+        losses[mode] = [float(r["loss"]) for r in csv.DictReader(open(tmp_path / str(mode) / "metrics.csv"))]
+    assert modes == ["reduce-overhead"] * len(compile_units(recipe, *recipe_modules(recipe)))
+    assert len(marks) == 3
+    assert losses["reduce-overhead"] == pytest.approx(losses[None], rel=1e-4)
+
+
+@pytest.mark.parametrize("clash", [{"micro_batch": 4}, {"activation_checkpointing": True}])
+def test_reduce_overhead_refuses_micro_batches_and_checkpointed_blocks(clash):
+    from _tiny_recipe import train_config
+
+    with pytest.raises(ValueError, match="compile_mode: reduce-overhead"):
+        train_config(steps=1, batch_size=8, lr=1e-3, compile=True, compile_mode="reduce-overhead", **clash)
+    assert train_config(steps=1, batch_size=8, lr=1e-3, compile=True, **clash).compile_mode == "default"

@@ -342,6 +342,11 @@ class TrainConfig:
     amp: Bool = Field(description="bf16 autocast around the loss on CUDA (ignored on CPU)")
     channels_last: Bool = Field(description="channels_last memory format for modules and 4-D batch tensors")
     compile: Bool = Field(description="torch.compile every module in place")
+    compile_mode: Literal["default", "reduce-overhead"] = Field(
+        "default", description="torch.compile mode when compile is on: default, or reduce-overhead, which replays "
+                               "each compiled graph (forward, backward) as one CUDA graph, for small stages whose "
+                               "steps are bound by kernel launches (CUDA only; default elsewhere). Not with "
+                               "micro_batch or activation_checkpointing")
     activation_checkpointing: Bool = Field(
         False, description="recompute the UNet's and encoders' block activations in the backward pass instead of "
                            "keeping them (same gradients, a fraction of the memory, about a third more compute): "
@@ -355,6 +360,16 @@ class TrainConfig:
                           "whose gradients add up (gradient accumulation), so a paper batch fits one GPU and N GPUs "
                           "keep the same effective batch; null = the whole share at once. Recipes whose loss is a "
                           "per-sample mean only (Diff-AE, DDIM, latent DDIM)")
+
+    @model_validator(mode="after")
+    def _cuda_graphs_replay_whole_steps(self) -> "TrainConfig":
+        # a CUDA graph's outputs are overwritten by its next replay: the gradients of one micro-batch would be by the
+        # next one's, and a checkpointed block replays its forward inside the backward
+        if self.compile_mode == "reduce-overhead" and (self.micro_batch or self.activation_checkpointing):
+            raise ValueError("compile_mode: reduce-overhead replays CUDA graphs and needs one forward and backward "
+                             "per update: set micro_batch to null and activation_checkpointing to false, or use "
+                             "compile_mode: default")
+        return self
 
 
 @dataclass(frozen=True, config=_SECTION)

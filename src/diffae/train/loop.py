@@ -243,7 +243,7 @@ class Trainer:
             self._checkpoint_activations()
         if self.cfg.compile:
             for m in compile_units(self.recipe, self.trainable, self.frozen):
-                compile_in_place(m)
+                compile_in_place(m, self.cfg.compile_mode)
 
     def _checkpoint_activations(self) -> None:
         n = sum(checkpoint_blocks(m) for m in self.trainable.values())
@@ -330,6 +330,8 @@ class Trainer:
             g["lr"] = lr
         autocast = self.cfg.amp and self.ctx.device.type == "cuda"
         self.optimizer.zero_grad(set_to_none=True)
+        if self.cfg.compile and self.cfg.compile_mode == "reduce-overhead":
+            torch.compiler.cudagraph_mark_step_begin()  # the last update's graph outputs are no longer read
         loss, terms = 0.0, {}
         for part, weight in _split_batch(batch, self.chunks):
             with torch.autocast(device_type="cuda", dtype=torch.bfloat16) if autocast else contextlib.nullcontext():
