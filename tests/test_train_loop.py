@@ -462,3 +462,44 @@ def test_sgd_with_cosine_schedule(tmp_path):
     assert lrs == pytest.approx(expected)
     ck = torch.load(tmp_path / "checkpoints" / "last.pt", weights_only=False)
     assert ck["optimizer"]["param_groups"][0]["momentum"] == 0.5
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "adamw", "sgd"])
+def test_cpu_optimizer_is_foreach_for_small_models_and_both_give_the_single_tensor_numbers(optimizer):
+    """_make_optimizer on the CPU: foreach up to FOREACH_MAX_PARAMS parameters, the single-tensor loop beyond (its
+    temporaries would cost more); either gives the single-tensor default's weights bit for bit after 3 updates."""
+    from _tiny_recipe import train_config
+
+    from diffae.train import loop
+
+    cfg = train_config(steps=3, batch_size=4, lr=1e-2, optimizer=optimizer, weight_decay=0.01)
+    cpu = torch.device("cpu")
+    gen = torch.Generator().manual_seed(0)
+    start = [torch.randn(s, generator=gen) for s in ((64, 32, 3, 3), (64,), (10, 64), (7,))]
+    grads = [[torch.randn(p.shape, generator=gen) for p in start] for _ in range(3)]
+
+    def the_loops(params):
+        return loop._make_optimizer(params, cfg, (0.9, 0.999), cpu)
+
+    def with_foreach(foreach: bool):
+        def make(params):
+            ref = the_loops(params)
+            kept = {k: ref.defaults[k] for k in ("lr", "betas", "weight_decay", "momentum") if k in ref.defaults}
+            return type(ref)(params, **kept, foreach=foreach)
+        return make
+
+    def updated(make) -> list[torch.Tensor]:
+        params = [nn.Parameter(p.clone()) for p in start]
+        opt = make(params)
+        for g in grads:
+            for p, d in zip(params, g):
+                p.grad = d.clone()
+            opt.step()
+        return [p.detach() for p in params]
+
+    assert the_loops([nn.Parameter(p.clone()) for p in start]).defaults["foreach"] is True  # a small model
+    single = updated(with_foreach(False))
+    for got in (updated(the_loops), updated(with_foreach(True))):
+        assert all(torch.equal(a, b) for a, b in zip(single, got))
+    big = [nn.Parameter(torch.empty(loop.FOREACH_MAX_PARAMS + 1, device="meta"))]
+    assert the_loops(big).defaults["foreach"] is False
