@@ -2,7 +2,7 @@
 # Issue 14's measurements on one GPU, in parts that each fit a 10-minute job (a fresh node compiles every model):
 #
 #   bash benchmarks/gpu_check.sh training  # 128 px: the official recipe side by side with ours (one round), the tiny
-#                                          # stages' steps/s and host reads
+#                                          # stages' steps/s at paper-ilab's sizes (batch 256) and host reads
 #   bash benchmarks/gpu_check.sh fit       # the paper presets with least memory margin (preset_fit --estimate),
 #                                          # 2 eager updates of each training command: peak memory or OUT OF MEMORY
 #   bash benchmarks/gpu_check.sh eval      # 128 px: DDIM sampling at batches 64-512 (the evaluations' batch sizes),
@@ -72,7 +72,7 @@ torch.cuda.is_available() else 'CPU')" | tee "$results/$part.log"
 case "$part" in
     training)
         run benchmarks/throughput.py --devices "$device" --configs $configs --batch "$batch" --rounds 1 \
-            --parts side-by-side tiny host-reads "$@" ;;
+            --parts side-by-side tiny host-reads --tiny-params presets/paper-ilab.yaml "$@" ;;
     fit)
         run benchmarks/preset_fit.py $fit_presets --device "$device" --eager --steps 2 --csv "$results/fit.csv" "$@" ;;
     eval)

@@ -352,33 +352,36 @@ def evaluation(name: str, arch: dict, device: str, batch: int, iters: int, n_ste
     print(f"  Table 2 reconstruction, T={n_steps}, batch {batch}: {'; '.join(out)}")
 
 
-def tiny_runs() -> dict:
-    """name -> a function giving a fresh (recipe, data, train section) of a tiny stage, params.yaml's sizes."""
+def tiny_runs(params: Path = REPO / "params.yaml") -> dict:
+    """name -> a function giving a fresh (recipe, data, train section) of a tiny stage, at the sizes and batches of
+    ``params`` (params.yaml's by default; the issue's GPU figures are presets/paper-ilab.yaml's, batch 256)."""
     from diffae.nets.partition import Partition
 
-    p = load_params(REPO / "params.yaml")
+    p = load_params(params)
     d, sizes = p.model.encoder.z_dim, tuple(p.model.gae.partition)
 
     def latent_ddim():
         net = registry.build(registry.net_spec("LatentMLP", z_dim=d, hidden=p.model.latent.hidden,
                                                num_layers=p.model.latent.num_layers))
+        n = 2 * p.train.latent_ddim.batch_size
         return (LatentDDIMRecipe(net, GaussianDiffusion.from_schedule("const0.008", 1000)),
-                TensorDataset(torch.randn(512, d)), p.train.latent_ddim)
+                TensorDataset(torch.randn(n, d)), p.train.latent_ddim)
 
     def gae():
         g = p.model.gae
         net = registry.build(registry.net_spec("GAE", z_dim=d, dis_dim=g.dis_dim, hidden=g.hidden, n_mlp=g.n_mlp,
                                                n_bottleneck=g.n_bottleneck, norm=g.norm))
         partition = Partition(tuple(f"p{i}" for i in range(len(sizes))), sizes)
-        return GAERecipe(net, partition, 1.0, 0.5), TensorDataset(torch.randn(512, 1 + len(sizes), d)), p.train.gae
+        n = 2 * p.train.gae.batch_size
+        return GAERecipe(net, partition, 1.0, 0.5), TensorDataset(torch.randn(n, 1 + len(sizes), d)), p.train.gae
 
     return {"latent DDIM": latent_ddim, "GAE": gae}
 
 
-def tiny_stages(device: str, steps: int, compile_too: bool) -> None:
+def tiny_stages(device: str, steps: int, compile_too: bool, params: Path = REPO / "params.yaml") -> None:
     """Tiny stages: steps/s of a bare step, of the loop (eager and, with ``compile_too``, compiled; on CUDA also with
     ``compile_mode: reduce-overhead``, CUDA graphs) and the host-read profile of the loop."""
-    for name, make in tiny_runs().items():
+    for name, make in tiny_runs(params).items():
         recipe, data, cfg = make()
         batch = to_device(data[: cfg.batch_size], torch.device(device), False)
         trainable, _ = recipe_modules(recipe)
@@ -398,7 +401,7 @@ def tiny_stages(device: str, steps: int, compile_too: bool) -> None:
                                      steps_for(bare_s, steps // 2))
             line.append(f"{what} {ips / cfg.batch_size:8.1f}")
         print(f"  {name} (batch {cfg.batch_size}) steps/s: {', '.join(line)}")
-    for name, make in tiny_runs().items():
+    for name, make in tiny_runs(params).items():
         host_read_profile(name, make, device)
 
 
@@ -420,6 +423,9 @@ def main() -> None:
     ap.add_argument("--sampling-batches", nargs="+", type=int, default=None, help="DDIM sampling at each of these "
                     "batches (default: --batch; ours compiled at --batch only): where the evaluations' throughput "
                     "stops growing, and their memory")
+    ap.add_argument("--tiny-params", type=Path, default=REPO / "params.yaml", help="params file whose GAE and latent "
+                    "DDIM sizes and batches the tiny stages take (default params.yaml; presets/paper-ilab.yaml: the "
+                    "paper's, batch 256)")
     ap.add_argument("--parts", nargs="+", choices=PARTS, default=list(PARTS), help="what to run (default: all): the "
                     "side-by-side training, DDIM sampling, Table 2's path, the tiny stages and the Diff-AE loop's "
                     "host reads; e.g. one part per call where each 128 px compile takes minutes")
@@ -449,8 +455,9 @@ def main() -> None:
                 evaluation(name, arch, device, batch, args.iters,
                            n_steps=args.eval_steps or (4 if device == "cpu" else 10))
         if "tiny" in args.parts:
-            print(f"\ntiny stages on {device}:")
-            tiny_stages(device, steps=20 if device == "cpu" else 200, compile_too=not args.no_tiny_compile)
+            print(f"\ntiny stages on {device} ({args.tiny_params.name}):")
+            tiny_stages(device, steps=20 if device == "cpu" else 200, compile_too=not args.no_tiny_compile,
+                        params=args.tiny_params)
         if "host-reads" in args.parts:
             print(f"\nhost reads of the Diff-AE loop on {device} (embedded-32):")
             arch, cfg = table["embedded-32"]
