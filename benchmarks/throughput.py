@@ -363,7 +363,7 @@ def tiny_runs(params: Path = REPO / "params.yaml") -> dict:
     def latent_ddim():
         net = registry.build(registry.net_spec("LatentMLP", z_dim=d, hidden=p.model.latent.hidden,
                                                num_layers=p.model.latent.num_layers))
-        n = 2 * p.train.latent_ddim.batch_size
+        n = max(512, 2 * p.train.latent_ddim.batch_size)
         return (LatentDDIMRecipe(net, GaussianDiffusion.from_schedule("const0.008", 1000)),
                 TensorDataset(torch.randn(n, d)), p.train.latent_ddim)
 
@@ -372,7 +372,7 @@ def tiny_runs(params: Path = REPO / "params.yaml") -> dict:
         net = registry.build(registry.net_spec("GAE", z_dim=d, dis_dim=g.dis_dim, hidden=g.hidden, n_mlp=g.n_mlp,
                                                n_bottleneck=g.n_bottleneck, norm=g.norm))
         partition = Partition(tuple(f"p{i}" for i in range(len(sizes))), sizes)
-        n = 2 * p.train.gae.batch_size
+        n = max(512, 2 * p.train.gae.batch_size)
         return GAERecipe(net, partition, 1.0, 0.5), TensorDataset(torch.randn(n, 1 + len(sizes), d)), p.train.gae
 
     return {"latent DDIM": latent_ddim, "GAE": gae}
