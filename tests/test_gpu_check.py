@@ -80,11 +80,15 @@ def test_an_unknown_part_is_named(tmp_path):
 
 @pytest.mark.slow
 def test_fit_part_runs_every_training_command_of_a_preset(tmp_path):
+    """preset_fit through the script, over the smoke preset: every image training command of the pipeline runs
+    (real CLI, in one process) and is ok or identical to one above; the log and the CSV are written."""
     done = _script("fit", tmp_path, FIT_PRESETS="presets/smoke.yaml")
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     rows = list(csv.DictReader(open(tmp_path / "results" / "fit.csv")))
     commands = {r["command"].split()[0] for r in rows}
-    assert {"train-ddim", "train-diffae", "finetune", "train-diffsiam-gen", "train-diffsiam"} <= commands
+    assert {"train-diffae", "train-ddim", "train-gae", "finetune", "train-gzsnet", "train-aeds", "train-diffae-zoo",
+            "train-ddim-zoo", "train-diffsiam-dm", "train-diffsiam", "train-diffsiam-gen"} <= commands
     assert all(r["result"] == "ok" or r["result"].startswith("as above") for r in rows)
+    assert all(r["compile"] == "False" for r in rows)  # the part runs eager
     log = (tmp_path / "results" / "fit.log").read_text()
     assert log.startswith("torch ") and "all presets:" in log
