@@ -311,8 +311,9 @@ def sampling(name: str, arch: dict, cfg, device: str, batch: int, iters: int, co
     """DDIM steps per second x batch: eager fp16 (official) against ours (bf16, the preset's compile unless
     ``compile_ours`` is false), and the peak memory of ours."""
     out = []
-    ours = "ours" if cfg.compile and compile_ours else "ours (eager)"
-    for what, dtype, compile_ in (("official", torch.float16, False), (ours, torch.bfloat16, ours == "ours")):
+    compiled = cfg.compile and compile_ours
+    for what, dtype, compile_ in (("official", torch.float16, False),
+                                  ("ours" if compiled else "ours (eager)", torch.bfloat16, compiled)):
         _reset_mem(device)
         enc, unet = build(arch, device)
         enc.eval(), unet.eval()

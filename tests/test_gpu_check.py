@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 REPO = Path(__file__).resolve().parents[1]
 SCRIPT = REPO / "benchmarks" / "gpu_check.sh"
@@ -27,10 +28,6 @@ def _pins() -> dict[str, str]:
     return pins
 
 
-def _norm(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
-
-
 def _runtime_closure() -> set[str]:
     """Normalised names of diffae-repro's dependencies and theirs, extras left out."""
     seen, todo = set(), ["diffae-repro"]
@@ -40,7 +37,7 @@ def _runtime_closure() -> set[str]:
             req = Requirement(spec)
             if req.marker is not None and not req.marker.evaluate({"extra": ""}):
                 continue
-            name = _norm(req.name)
+            name = canonicalize_name(req.name)
             if name not in seen:
                 seen.add(name)
                 try:
@@ -53,11 +50,12 @@ def _runtime_closure() -> set[str]:
 
 def test_node_requirements_pin_installed_dependencies_of_the_project():
     pins, closure = _pins(), _runtime_closure()
-    assert {"pydantic", "jsonschema", "lpips", "pytorch-fid", "opentsne", "lmdb"} <= {_norm(n) for n in pins}
+    names = {canonicalize_name(n) for n in pins}
+    assert {"pydantic", "jsonschema", "lpips", "pytorch-fid", "opentsne", "lmdb"} <= names
     for name, version in pins.items():
-        assert _norm(name) in closure, f"{name} is no runtime dependency of diffae-repro"
+        assert canonicalize_name(name) in closure, f"{name} is no runtime dependency of diffae-repro"
         assert metadata.version(name) == version, f"{name}: pinned {version}, the suite runs {metadata.version(name)}"
-    assert not {_norm(n) for n in pins} & {"torch", "torchvision", "numpy", "snakemake", "dvc"}
+    assert not names & {"torch", "torchvision", "numpy", "snakemake", "dvc"}
 
 
 def _script(part: str, tmp_path: Path, **env) -> subprocess.CompletedProcess:
