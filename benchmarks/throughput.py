@@ -286,8 +286,8 @@ def one_round(arch: dict, cfg, device: str, batch: int, iters: int) -> dict:
 
 def side_by_side(name: str, arch: dict, cfg, device: str, batch: int, iters: int, peak_tflops: float | None,
                  rounds: int) -> None:
-    """``rounds`` rounds of (official, bare, ours), fresh models each; the median of each, so that a slow moment of a
-    shared machine decides no ratio. Memory and compile time are the first round's."""
+    """``rounds`` rounds of (official, bare, ours), fresh models each; the median of each, and of each round's ratio ours /
+    official (the headline), so that neither a slow moment nor a drift of a shared machine decides the ratio. Memory and compile time are the first round's."""
     cfg = dataclasses.replace(cfg, batch_size=batch)
     flops = flops_per_image(arch, batch)
     results = [one_round(arch, cfg, device, batch, iters) for _ in range(rounds)]
@@ -302,7 +302,10 @@ def side_by_side(name: str, arch: dict, cfg, device: str, batch: int, iters: int
         mfu = f"{100 * achieved / peak_tflops:5.1f}%" if peak_tflops else "   -  "
         each = " ".join(f"{r[what]:.2f}" for r in results)
         print(f"  {what:10s} {med[what]:9.2f} {mem:>10s} {achieved:8.3f} {mfu}   {each}")
-    print(f"  ours / official = {med['ours'] / med['official']:.2f}x; loop overhead over the bare step = "
+    ratios = sorted(r["ours"] / r["official"] for r in results)
+    print(f"  ours / official = {statistics.median(ratios):.2f}x (median of each round's own ratio, which a drift of "
+          f"the machine's speed between rounds does not enter: {' '.join(f'{q:.2f}' for q in ratios)}; ratio of "
+          f"the medians {med['ours'] / med['official']:.2f}x); loop overhead over the bare step = "
           f"{100 * (1 - med['ours'] / med['bare']):+.1f}%; compile time ~ {max(first['compile_s'], 0):.1f} s; "
           f"{flops / 1e9:.1f} GFLOP per training image")
 
