@@ -146,6 +146,25 @@ def test_nan_guard_names_step_and_keeps_last_good_checkpoint(tmp_path):
     _assert_state_equal(load_final(out / "final.pt")["modules"], load_final(tmp_path / "clean" / "final.pt")["modules"])
 
 
+def test_fused_cpu_optimizer_trains_and_resumes_bit_for_bit(tmp_path, monkeypatch):
+    """Models over FOREACH_MAX_PARAMS take the fused CPU kernel (the threshold lowered to 0 for the tiny recipe): a run
+    stopped after its step-4 checkpoint resumes to the uninterrupted run's weights and optimizer state, bit for bit."""
+    from diffae.train import loop
+
+    monkeypatch.setattr(loop, "FOREACH_MAX_PARAMS", 0)
+    cfg = _cfg(steps=10, ckpt_every=4, optimizer="adam")
+    with pytest.raises(NonFiniteLossError):
+        _train(tiny.TinyRecipe(nan_at=6), tiny.make_dataset(), cfg, tmp_path / "b", progress=False)
+    _train(tiny.TinyRecipe(), tiny.make_dataset(), cfg, tmp_path / "b", progress=False)
+    _train(tiny.TinyRecipe(), tiny.make_dataset(), cfg, tmp_path / "a", progress=False)
+    la, lb = (load_checkpoint(tmp_path / r / "checkpoints" / "last.pt") for r in ("a", "b"))
+    assert la["optimizer"]["param_groups"][0]["fused"] is True
+    for key in ("modules", "ema", "optimizer"):
+        _assert_state_equal(la[key], lb[key], key)
+    _assert_state_equal(load_final(tmp_path / "a" / "final.pt")["modules"],
+                        load_final(tmp_path / "b" / "final.pt")["modules"])
+
+
 def test_nonfinite_gradient_is_caught(tmp_path):
     class InfGrad(tiny.TinyRecipe):
         def loss(self, batch, step):
