@@ -286,8 +286,9 @@ def one_round(arch: dict, cfg, device: str, batch: int, iters: int) -> dict:
 
 def side_by_side(name: str, arch: dict, cfg, device: str, batch: int, iters: int, peak_tflops: float | None,
                  rounds: int) -> None:
-    """``rounds`` rounds of (official, bare, ours), fresh models each; the median of each, and of each round's ratio ours /
-    official (the headline), so that neither a slow moment nor a drift of a shared machine decides the ratio. Memory and compile time are the first round's."""
+    """``rounds`` rounds of (official, bare, ours), fresh models each; the median of each, and of each round's ratio
+    ours / official (the headline), so that neither a slow moment nor a drift of a shared machine decides the ratio.
+    Memory and compile time are the first round's."""
     cfg = dataclasses.replace(cfg, batch_size=batch)
     flops = flops_per_image(arch, batch)
     results = [one_round(arch, cfg, device, batch, iters) for _ in range(rounds)]
